@@ -1,0 +1,76 @@
+"""asyncload: await, watch and cost Milvus collection loads from asyncio and trio.
+
+>>> async with asyncload.connect("./demo.db") as client:      # doctest: +SKIP
+...     task = await client.load_collection("c")
+...     async for p in task.progress():
+...         print(p.percent)
+...     await task
+"""
+
+from ._client import AsyncClient as AsyncClient
+from ._client import ClientState as ClientState
+from ._client import ClientStatistics as ClientStatistics
+from ._client import connect as connect
+from ._policy import PollingConfig as PollingConfig
+from ._progress import LoadState as LoadState
+from ._progress import Progress as Progress
+from ._retry import RetryPolicy as RetryPolicy
+from ._schema import CollectionSchema as CollectionSchema
+from ._schema import DataType as DataType
+from ._schema import FieldSchema as FieldSchema
+from ._schema import IndexInfo as IndexInfo
+from ._stream import ProgressStream as ProgressStream
+from ._tasks import LoadTask as LoadTask
+from .errors import AsyncLoadError as AsyncLoadError
+from .errors import AuthenticationError as AuthenticationError
+from .errors import ClientClosedError as ClientClosedError
+from .errors import CollectionNotFoundError as CollectionNotFoundError
+from .errors import ConnectionFailedError as ConnectionFailedError
+from .errors import DeadlineExceededError as DeadlineExceededError
+from .errors import InvalidArgumentError as InvalidArgumentError
+from .errors import InvalidLoadFieldsError as InvalidLoadFieldsError
+from .errors import LoadFailedError as LoadFailedError
+from .errors import LoadReleasedError as LoadReleasedError
+from .errors import LoadStalledError as LoadStalledError
+from .errors import NotFoundError as NotFoundError
+from .errors import PartitionNotFoundError as PartitionNotFoundError
+from .errors import PermissionDeniedError as PermissionDeniedError
+from .errors import ServerError as ServerError
+from .errors import ServerUnavailableError as ServerUnavailableError
+from .errors import UnsupportedOperationError as UnsupportedOperationError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncClient",
+    "AsyncLoadError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "ClientState",
+    "ClientStatistics",
+    "CollectionNotFoundError",
+    "CollectionSchema",
+    "ConnectionFailedError",
+    "DataType",
+    "DeadlineExceededError",
+    "FieldSchema",
+    "IndexInfo",
+    "InvalidArgumentError",
+    "InvalidLoadFieldsError",
+    "LoadFailedError",
+    "LoadReleasedError",
+    "LoadStalledError",
+    "LoadState",
+    "LoadTask",
+    "NotFoundError",
+    "PartitionNotFoundError",
+    "PermissionDeniedError",
+    "PollingConfig",
+    "Progress",
+    "ProgressStream",
+    "RetryPolicy",
+    "ServerError",
+    "ServerUnavailableError",
+    "UnsupportedOperationError",
+    "connect",
+]

@@ -1,0 +1,405 @@
+"""AsyncClient and connect(): the facade over transport, monitor and tasks."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import sniffio
+
+from . import _embedded
+from ._endpoint import Endpoint, parse_uri
+from ._monitor import LoadMonitor
+from ._policy import PollingConfig
+from ._progress import LoadState, Progress
+from ._retry import RetryPolicy
+from ._schema import CollectionSchema, IndexInfo
+from ._tasks import LoadTask
+from ._transport.milvus import MilvusAPI
+from ._validation import (
+    check_collection_name,
+    check_flag,
+    check_load_params,
+    check_name_list,
+    check_replica_number,
+    check_timeout,
+    validate_load_fields,
+)
+from .errors import ClientClosedError, InvalidArgumentError, LoadReleasedError, ServerError
+
+if TYPE_CHECKING:
+    from ._transport.base import Transport
+
+__all__ = ["AsyncClient", "ClientState", "ClientStatistics", "connect"]
+
+DEFAULT_TIMEOUT = 30.0
+# Milvus codes meaning "not loaded" (collection, partition): a state, not an error, for loading_progress.
+_NOT_LOADED_CODES = frozenset({101, 201})
+
+
+class ClientState(enum.Enum):
+    """Lifecycle of an AsyncClient."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ClientStatistics:
+    """Counters for one client: RPCs sent by method, and what the load monitor is following."""
+
+    rpcs: Mapping[str, int]
+    progress_polls: int
+    watched: int
+    polling: int
+    waiters: int
+    streams: int
+
+
+def connect(
+    uri: str = "./milvus.db",
+    *,
+    token: str | None = None,
+    db_name: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    polling: PollingConfig | None = None,
+    retry: RetryPolicy | None = None,
+) -> AsyncClient:
+    """A client for the Milvus at ``uri``; use it as ``async with asyncload.connect(uri) as client:``.
+
+    ``uri`` is ``http://host:port``, ``https://host:port``, ``host:port``, or a local path ending
+    in ``.db``, which starts an embedded Milvus Lite in this process (stopped when the client
+    closes). ``token`` is ``user:password`` or an API key; it never appears in reprs, logs or errors.
+    ``timeout`` bounds each RPC in seconds (None: unbounded); a caller's cancel scope bounds it too.
+    Arguments are checked here, before anything is started.
+    """
+    endpoint = parse_uri(uri, token=token, db_name=db_name)
+    return AsyncClient(
+        endpoint,
+        timeout=check_timeout(timeout),
+        polling=polling or PollingConfig(),
+        retry=retry or RetryPolicy(),
+    )
+
+
+class AsyncClient:
+    """An open connection to one Milvus, with one load monitor shared by all its tasks.
+
+    Create it with :func:`connect` and use it inside ``async with``; on exit every wait and stream
+    still following a load raises :class:`~asyncload.ClientClosedError` (the loads go on on the
+    server), background polling stops, and an embedded server is stopped.
+    """
+
+    def __init__(self, endpoint: Endpoint, *, timeout: float | None, polling: PollingConfig, retry: RetryPolicy):
+        if not isinstance(polling, PollingConfig):
+            raise InvalidArgumentError(f"polling must be an asyncload.PollingConfig, got {polling!r}")
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(f"retry must be an asyncload.RetryPolicy, got {retry!r}")
+        self._endpoint = endpoint
+        self._timeout = timeout
+        self._polling = polling
+        self._retry = retry
+        self._state = ClientState.UNOPENED
+        self._stack: AsyncExitStack | None = None
+        self._api_: MilvusAPI | None = None
+        self._monitor_: LoadMonitor | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        return self._state
+
+    @property
+    def uri(self) -> str:
+        """Where this client connects (never with credentials)."""
+        return self._endpoint.describe()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient {self.uri} {self._state.value}>"
+
+    async def __aenter__(self) -> AsyncClient:
+        if self._state is not ClientState.UNOPENED:
+            raise ClientClosedError(f"{self!r} cannot be opened again; call asyncload.connect() for a new client")
+        async with AsyncExitStack() as stack:
+            endpoint = self._endpoint
+            target, secure = endpoint.target, endpoint.secure
+            if endpoint.embedded_path is not None:
+                path = endpoint.embedded_path
+                uri = await _embedded.acquire(path)
+                stack.push_async_callback(_embedded.release, path)
+                target, secure = uri.removeprefix("http://"), False
+            assert target is not None
+            transport = _make_transport(target, secure=secure, metadata=endpoint.metadata())
+            stack.push_async_callback(_shielded_close, transport)
+            task_group = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(task_group.cancel_scope.cancel)
+            self._api_ = MilvusAPI(transport, timeout=self._timeout, retry=self._retry)
+            self._monitor_ = LoadMonitor(self._api_, task_group, self._polling)
+            self._stack = stack.pop_all()
+        self._state = ClientState.OPEN
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client (idempotent). Waiters and streams raise ClientClosedError; loads go on."""
+        if self._state is not ClientState.OPEN:
+            self._state = ClientState.CLOSED
+            return
+        self._state = ClientState.CLOSED
+        self._monitor.close(ClientClosedError(f"{self!r} was closed while waiting; the load goes on"))
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    @property
+    def _api(self) -> MilvusAPI:
+        if self._state is not ClientState.OPEN or self._api_ is None:
+            raise ClientClosedError(f"{self!r} is not open: use it inside 'async with asyncload.connect(...)'")
+        return self._api_
+
+    @property
+    def _monitor(self) -> LoadMonitor:
+        if self._monitor_ is None:
+            raise ClientClosedError(f"{self!r} is not open: use it inside 'async with asyncload.connect(...)'")
+        return self._monitor_
+
+    def statistics(self) -> ClientStatistics:
+        """RPC and monitor counters (no I/O)."""
+        api, monitor = self._api_, self._monitor_
+        watches = monitor.watches if monitor else ()
+        rpcs = dict(api.calls) if api else {}
+        return ClientStatistics(
+            rpcs=rpcs,
+            progress_polls=rpcs.get("GetLoadingProgress", 0),
+            watched=len(watches),
+            polling=sum(1 for w in watches if w.waiters > 0),
+            waiters=sum(w.waiters - w.streams for w in watches),
+            streams=sum(w.streams for w in watches),
+        )
+
+    # -- loads ----------------------------------------------------------------------------------
+
+    async def load_collection(
+        self,
+        collection: str,
+        *,
+        load_fields: Sequence[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int | None = None,
+        resource_groups: Sequence[str] | None = None,
+        refresh: bool = False,
+        load_params: Mapping[str, str] | None = None,
+    ) -> LoadTask:
+        """Submit a load of ``collection`` and return its :class:`LoadTask` once the server accepted it.
+
+        ``load_fields`` loads only those fields (it must include the primary key and a vector field;
+        checked against the schema before the load is sent); ``skip_load_dynamic_field`` skips the
+        dynamic ``$meta`` field. Submission errors raise here; await the task for the outcome.
+        Cancelling this call may leave the load submitted or not (Milvus ignores a repeated load).
+        """
+        return await self._submit(
+            collection,
+            None,
+            load_fields=load_fields,
+            skip_load_dynamic_field=skip_load_dynamic_field,
+            replica_number=replica_number,
+            resource_groups=resource_groups,
+            refresh=refresh,
+            load_params=load_params,
+        )
+
+    async def load_partitions(
+        self,
+        collection: str,
+        partition_names: Sequence[str],
+        *,
+        load_fields: Sequence[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int | None = None,
+        resource_groups: Sequence[str] | None = None,
+        refresh: bool = False,
+        load_params: Mapping[str, str] | None = None,
+    ) -> LoadTask:
+        """Submit a load of some partitions; the task follows their combined progress.
+
+        Same arguments and cancellation behaviour as :meth:`load_collection`. Milvus Lite does not
+        load partitions and raises :class:`~asyncload.UnsupportedOperationError`.
+        """
+        partitions = check_name_list(partition_names, what="partition_names", allow_none=False)
+        return await self._submit(
+            collection,
+            partitions,
+            load_fields=load_fields,
+            skip_load_dynamic_field=skip_load_dynamic_field,
+            replica_number=replica_number,
+            resource_groups=resource_groups,
+            refresh=refresh,
+            load_params=load_params,
+        )
+
+    async def refresh_load(self, collection: str, partition_names: Sequence[str] | None = None) -> LoadTask:
+        """Reload segments added since the load (Milvus's ``refresh=True``); the task follows the refresh."""
+        if partition_names is None:
+            return await self.load_collection(collection, refresh=True)
+        return await self.load_partitions(collection, partition_names, refresh=True)
+
+    async def _submit(
+        self,
+        collection: str,
+        partitions: tuple[str, ...] | None,
+        *,
+        load_fields: Sequence[str] | None,
+        skip_load_dynamic_field: bool,
+        replica_number: int | None,
+        resource_groups: Sequence[str] | None,
+        refresh: bool,
+        load_params: Mapping[str, str] | None,
+    ) -> LoadTask:
+        collection = check_collection_name(collection)
+        fields = check_name_list(load_fields, what="load_fields")
+        if load_fields is not None and not fields:
+            raise InvalidArgumentError(
+                "load_fields must name the fields to load (at least the primary key and a vector field), "
+                "or be None to load every field"
+            )
+        skip = check_flag(skip_load_dynamic_field, what="skip_load_dynamic_field")
+        replicas = check_replica_number(replica_number)
+        groups = check_name_list(resource_groups, what="resource_groups", allow_empty=True)
+        refresh = check_flag(refresh, what="refresh")
+        params = check_load_params(load_params)
+        api, monitor = self._api, self._monitor
+        if fields:
+            schema = await api.describe_collection(collection)
+            validate_load_fields(schema, fields, skip_load_dynamic_field=skip)
+        watch = monitor.watch(collection, partitions or ())
+        submitted_at = anyio.current_time()
+        arguments: dict[str, Any] = {
+            "replica_number": replicas,
+            "resource_groups": groups,
+            "refresh": refresh,
+            "load_fields": fields,
+            "skip_load_dynamic_field": skip,
+            "load_params": params,
+            "blocking": self._endpoint.embedded,
+        }
+        if partitions is None:
+            await api.load_collection(collection, **arguments)
+        else:
+            await api.load_partitions(collection, partitions, **arguments)
+        first_poll = watch.restart(submitted_at, refresh=refresh)
+        task = LoadTask(
+            monitor=monitor,
+            watch=watch,
+            refresh=refresh,
+            submitted_at=submitted_at,
+            first_poll=first_poll,
+            release=lambda: self._release(collection, partitions),
+        )
+        await monitor.poll(watch)  # the first poll, at once: a fast load is already done here
+        return task
+
+    # -- release --------------------------------------------------------------------------------
+
+    async def release_collection(self, collection: str) -> None:
+        """Release the collection (stopping any load in progress); its tasks end with LoadReleasedError."""
+        await self._release(check_collection_name(collection), None)
+
+    async def release_partitions(self, collection: str, partition_names: Sequence[str]) -> None:
+        """Release some partitions; tasks loading any of them end with LoadReleasedError."""
+        partitions = check_name_list(partition_names, what="partition_names", allow_none=False)
+        await self._release(check_collection_name(collection), partitions)
+
+    async def _release(self, collection: str, partitions: tuple[str, ...] | None) -> None:
+        api = self._api
+        if partitions is None:
+            await api.release_collection(collection)
+        else:
+            await api.release_partitions(collection, partitions)
+        self._monitor.released(
+            collection,
+            partitions,
+            LoadReleasedError(
+                f"{collection!r}"
+                + (f" partitions {list(partitions)}" if partitions else "")
+                + " was released before it finished loading",
+                code=0,
+                operation="release",
+            ),
+        )
+
+    # -- state ----------------------------------------------------------------------------------
+
+    async def get_load_state(self, collection: str, partition_name: str | None = None) -> LoadState:
+        """The load state of the collection, or of one partition. A missing collection is NOT_EXIST."""
+        collection = check_collection_name(collection)
+        partitions = () if partition_name is None else check_name_list([partition_name], what="partition_name")
+        if partition_name is not None and not isinstance(partition_name, str):
+            raise InvalidArgumentError(f"partition_name must be a str or None, got {partition_name!r}")
+        return await self._api.get_load_state(collection, partitions)
+
+    async def loading_progress(self, collection: str, partition_names: Sequence[str] | None = None) -> Progress:
+        """One snapshot of the loading progress of the collection, or of the named partitions together.
+
+        A target that is not loaded (never loaded, released, or any named partition released)
+        answers state NOT_LOAD with 0%; a missing collection or partition raises the NotFound error.
+        """
+        collection = check_collection_name(collection)
+        partitions = check_name_list(partition_names, what="partition_names")
+        api = self._api
+        try:
+            answer = await api.get_loading_progress(collection, partitions)
+        except ServerError as exc:
+            if exc.code in _NOT_LOADED_CODES:
+                return Progress(collection, partitions, 0, LoadState.NOT_LOAD)
+            raise
+        if answer.percent >= 100:
+            state = LoadState.LOADED
+        else:  # some servers answer 0% for a collection that is not loaded at all: ask which
+            state = await api.get_load_state(collection, partitions)
+            if state is LoadState.LOADED:
+                state = LoadState.LOADING
+        return Progress(collection, partitions, answer.percent, state, answer.refresh_percent)
+
+    # -- descriptions ---------------------------------------------------------------------------
+
+    async def list_collections(self) -> list[str]:
+        return await self._api.list_collections()
+
+    async def describe_collection(self, collection: str) -> CollectionSchema:
+        return await self._api.describe_collection(check_collection_name(collection))
+
+    async def list_partitions(self, collection: str) -> list[str]:
+        return await self._api.list_partitions(check_collection_name(collection))
+
+    async def describe_indexes(self, collection: str) -> list[IndexInfo]:
+        return await self._api.describe_indexes(check_collection_name(collection))
+
+    async def row_count(self, collection: str) -> int:
+        return await self._api.row_count(check_collection_name(collection))
+
+
+def _make_transport(target: str, *, secure: bool, metadata: Sequence[tuple[str, str]]) -> Transport:
+    options = [("grpc.max_receive_message_length", 64 * 1024 * 1024), ("grpc.enable_retries", 0)]
+    if sniffio.current_async_library() == "asyncio":
+        from ._transport.aio import AioTransport
+
+        return AioTransport(target, secure=secure, metadata=metadata, options=options)
+    from ._transport.threaded import ThreadedTransport
+
+    return ThreadedTransport(target, secure=secure, metadata=metadata, options=options)
+
+
+async def _shielded_close(transport: Transport) -> None:
+    with anyio.CancelScope(shield=True):
+        await transport.aclose()

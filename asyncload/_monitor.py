@@ -1,0 +1,209 @@
+"""The load monitor: one per client, it polls each watched load on behalf of all its waiters.
+
+A *watch* covers one target (a collection, or a set of its partitions). However many tasks, waiters
+and progress streams follow a target, it is polled by one loop, at most once per tick, on the
+schedule of :mod:`asyncload._policy`. The loop runs in the client's task group only while somebody
+is waiting; when the last waiter leaves (returns, raises or is cancelled) the loop is cancelled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ._policy import PollingConfig, PollSchedule
+from .errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+    from ._transport.milvus import MilvusAPI
+
+__all__ = ["LoadMonitor", "Observation", "Watch", "WatchKey"]
+
+WatchKey = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One answer to a poll. ``poll`` numbers the polls of a watch in the order they were sent."""
+
+    poll: int
+    sent_at: float
+    received_at: float
+    percent: int
+    refresh_percent: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed poll (or a release, or the client closing), numbered like the polls."""
+
+    poll: int
+    error: AsyncLoadError
+
+
+class Watch:
+    """What the monitor knows about one target, and the waiters following it."""
+
+    def __init__(self, key: WatchKey, config: PollingConfig, now: float) -> None:
+        self.key = key
+        self.config = config
+        self.schedule = PollSchedule(config, now)
+        self.observation: Observation | None = None
+        #: The server's verdict that the load ended without loading (failed, or released).
+        self.load_failure: Failure | None = None
+        #: A problem reaching the server (unreachable, unauthenticated, closed): no verdict on the load.
+        self.transport_failure: Failure | None = None
+        self.polls_sent = 0
+        self.refresh = False
+        self.waiters = 0
+        self.streams = 0
+        self._changed = anyio.Event()
+        self._loop_scope: anyio.CancelScope | None = None
+
+    @property
+    def collection(self) -> str:
+        return self.key[0]
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        return self.key[1]
+
+    def restart(self, now: float, *, refresh: bool = False) -> int:
+        """A load was (re)submitted: start a fresh schedule. Returns the first poll number that counts.
+
+        A refresh load is scheduled on the slower of the load and refresh percentages.
+        """
+        self.schedule = PollSchedule(self.config, now)
+        self.refresh = refresh
+        self.load_failure = None
+        self.notify()
+        return self.polls_sent
+
+    def fail(self, error: AsyncLoadError, *, load_failed: bool) -> None:
+        """Record a failure that counts for every poll sent so far, and wake the waiters."""
+        failure = Failure(self.polls_sent, error)
+        self.polls_sent += 1
+        if load_failed:
+            self.load_failure = failure
+        else:
+            self.transport_failure = failure
+        self.notify()
+
+    def notify(self) -> None:
+        """Wake every waiter (they re-check what they wait for)."""
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def changed(self) -> None:
+        await self._changed.wait()
+
+
+class LoadMonitor:
+    """Shares polls between every waiter of a client; see the module docstring."""
+
+    def __init__(self, api: MilvusAPI, task_group: TaskGroup, config: PollingConfig) -> None:
+        self._api = api
+        self._task_group = task_group
+        self.config = config
+        self._watches: dict[WatchKey, Watch] = {}
+        self.closed: AsyncLoadError | None = None
+
+    def watch(self, collection: str, partitions: tuple[str, ...] = ()) -> Watch:
+        key = (collection, tuple(sorted(partitions)))
+        found = self._watches.get(key)
+        if found is None:
+            found = self._watches[key] = Watch(key, self.config, anyio.current_time())
+        return found
+
+    @property
+    def watches(self) -> tuple[Watch, ...]:
+        return tuple(self._watches.values())
+
+    async def poll(self, watch: Watch) -> None:
+        """Ask the server once about ``watch`` and record the answer (or the failure).
+
+        Cancelling it abandons the RPC; nothing is recorded.
+        """
+        number = watch.polls_sent
+        watch.polls_sent += 1
+        sent_at = anyio.current_time()
+        try:
+            answer = await self._api.get_loading_progress(watch.collection, watch.partitions)
+        except ServerError as exc:
+            error = LoadFailedError(exc.reason, code=exc.code, operation="load")
+            error.__cause__ = exc
+            if not isinstance(getattr(watch.load_failure, "error", None), LoadReleasedError):
+                watch.load_failure = Failure(number, error)  # a release stays the reason
+        except AsyncLoadError as exc:
+            watch.transport_failure = Failure(number, exc)
+        else:
+            received_at = anyio.current_time()
+            watch.observation = Observation(number, sent_at, received_at, answer.percent, answer.refresh_percent)
+            scheduled = min(answer.percent, answer.refresh_percent) if watch.refresh else answer.percent
+            watch.schedule.observe(received_at, scheduled)
+        watch.notify()
+
+    def enter(self, watch: Watch, *, stream: bool = False) -> None:
+        """Register a waiter (or a stream's pending ``__anext__``); starts polling when needed."""
+        if self.closed is not None:
+            raise self.closed
+        watch.waiters += 1
+        watch.streams += stream
+        if watch._loop_scope is None:
+            watch._loop_scope = anyio.CancelScope()
+            self._task_group.start_soon(self._poll_loop, watch, watch._loop_scope)
+
+    def leave(self, watch: Watch, *, stream: bool = False) -> None:
+        """Unregister; the last one out cancels the polling loop."""
+        watch.waiters -= 1
+        watch.streams -= stream
+        if watch.waiters == 0 and watch._loop_scope is not None:
+            watch._loop_scope.cancel()
+            watch._loop_scope = None
+
+    async def _poll_loop(self, watch: Watch, scope: anyio.CancelScope) -> None:
+        with scope:
+            try:
+                while True:
+                    due = watch.schedule.next_poll_at()
+                    if math.isinf(due):
+                        # Finished: one last poll is never needed; wait for a restart instead.
+                        await watch.changed()
+                        continue
+                    delay = due - anyio.current_time()
+                    if delay > 0:
+                        with anyio.move_on_after(delay):
+                            await _until_restart(watch)
+                    await self.poll(watch)
+                    failure = watch.transport_failure
+                    if failure is not None and failure.poll == watch.polls_sent - 1:
+                        # A transport problem: the waiters raise it; back off before any retry.
+                        await anyio.sleep(self.config.min_interval)
+            finally:
+                if watch._loop_scope is scope:
+                    watch._loop_scope = None
+
+    def close(self, error: AsyncLoadError) -> None:
+        """Fail every waiter with ``error`` (the client is closing)."""
+        self.closed = error
+        for watch in self._watches.values():
+            watch.fail(error, load_failed=False)
+
+    def released(self, collection: str, partitions: tuple[str, ...] | None, error: AsyncLoadError) -> None:
+        """End the unfinished loads of a released target (all of a collection's, or those sharing a
+        released partition) with ``error``."""
+        for (name, watched), watch in self._watches.items():
+            if name == collection and (partitions is None or set(partitions) & set(watched)):
+                watch.fail(error, load_failed=True)
+
+
+async def _until_restart(watch: Watch) -> None:
+    """Sleep until cancelled, or until a fresh schedule (a resubmitted load) wants an early poll."""
+    schedule = watch.schedule
+    while watch.schedule is schedule:
+        await watch.changed()

@@ -1,0 +1,53 @@
+"""Load states and progress snapshots: the values that flow up from the server to users."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["LoadState", "Progress"]
+
+
+class LoadState(enum.Enum):
+    """Where a collection (or a set of partitions) stands, as Milvus's ``GetLoadState`` reports it."""
+
+    NOT_EXIST = 0
+    NOT_LOAD = 1
+    LOADING = 2
+    LOADED = 3
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One snapshot of a load.
+
+    ``percent`` is the server's loading progress (0-100) for ``collection`` or, when ``partitions``
+    is not empty, for those partitions together; ``refresh_percent`` the progress of a refresh load.
+    ``elapsed`` counts seconds since the load was submitted through this client (0 for a snapshot
+    taken outside a task); ``eta`` estimates seconds to completion from the observed rate, or None
+    while there is nothing to estimate from.
+    """
+
+    collection: str
+    partitions: tuple[str, ...] = ()
+    percent: int = 0
+    state: LoadState = LoadState.LOADING
+    refresh_percent: int = 0
+    elapsed: float = 0.0
+    eta: float | None = None
+    #: Set (seconds without progress) on the snapshot a stream yields when the load has stalled.
+    stalled_for: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.state is LoadState.LOADED
+
+    def __str__(self) -> str:
+        target = self.collection + (f"[{', '.join(self.partitions)}]" if self.partitions else "")
+        eta = f", eta {self.eta:.1f}s" if self.eta is not None and not self.loaded else ""
+        if self.stalled_for is not None:
+            eta += f", stalled for {self.stalled_for:.0f}s"
+        return f"{target}: {self.state} {self.percent}% after {self.elapsed:.1f}s{eta}"

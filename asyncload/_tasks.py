@@ -1,0 +1,185 @@
+"""LoadTask: a submitted load you can await, watch and release."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from ._progress import LoadState, Progress
+from ._stream import Follower, ProgressStream
+from ._validation import check_flag, check_timeout
+from .errors import AsyncLoadError
+
+if TYPE_CHECKING:
+    from ._monitor import LoadMonitor, Observation, Watch
+
+__all__ = ["LoadTask"]
+
+
+class LoadTask:
+    """A load the server has accepted, like the Go SDK's ``LoadTask``.
+
+    ``await task`` (or ``await task.wait()``) returns the final :class:`Progress` once the target is
+    loaded, or raises :class:`~asyncload.LoadFailedError` with the server's reason. Any number of
+    waiters and progress streams may follow one task; they share the client's polls.
+
+    Cancelling a waiter (a cancel scope around ``await task``) only stops that wait: the server goes
+    on loading. ``await task.release()`` is what stops the load (Milvus's only way).
+    """
+
+    def __init__(
+        self,
+        *,
+        monitor: LoadMonitor,
+        watch: Watch,
+        refresh: bool,
+        submitted_at: float,
+        first_poll: int,
+        release: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._monitor = monitor
+        self._watch = watch
+        self._refresh = refresh
+        self._submitted_at = submitted_at
+        self._first_poll = first_poll
+        self._release = release
+        self._outcome: Progress | AsyncLoadError | None = None
+
+    # -- what it is -----------------------------------------------------------------------------
+
+    @property
+    def collection(self) -> str:
+        return self._watch.collection
+
+    @property
+    def partitions(self) -> tuple[str, ...]:
+        """The partitions this task loads; empty for a whole-collection load."""
+        return self._watch.partitions
+
+    @property
+    def refresh(self) -> bool:
+        return self._refresh
+
+    def done(self) -> bool:
+        """Whether the load has ended (loaded, failed or released) as far as this client has seen."""
+        return self._verdict() is not None
+
+    def exception(self) -> AsyncLoadError | None:
+        """The error the load ended with, or None (still running, or loaded)."""
+        verdict = self._verdict()
+        return verdict if isinstance(verdict, AsyncLoadError) else None
+
+    @property
+    def latest(self) -> Progress:
+        """The most recent snapshot this client has of the load (no RPC)."""
+        verdict = self._verdict()
+        if isinstance(verdict, Progress):
+            return verdict
+        observation = self._observation()
+        if isinstance(verdict, AsyncLoadError):
+            percent = observation.percent if observation else 0
+            return self._progress(observation, percent=percent, state=LoadState.NOT_LOAD)
+        return self._progress(observation)
+
+    @property
+    def state(self) -> LoadState:
+        return self.latest.state
+
+    @property
+    def percent(self) -> int:
+        return self.latest.percent
+
+    def __repr__(self) -> str:
+        target = self.collection + (f" partitions={list(self.partitions)}" if self.partitions else "")
+        kind = " refresh" if self._refresh else ""
+        latest = self.latest
+        verdict = self._verdict()
+        if isinstance(verdict, AsyncLoadError):
+            status = f"failed: {verdict}"
+        elif verdict is not None:
+            status = "done"
+        else:
+            status = "running on the server; release() stops it"
+        return f"<LoadTask{kind} {target} {latest.state} {latest.percent}% ({status})>"
+
+    # -- waiting --------------------------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, Progress]:
+        return self.wait().__await__()
+
+    async def wait(self, timeout: float | None = None, *, raise_on_stall: bool = False) -> Progress:
+        """Wait until loaded and return the final snapshot.
+
+        Raises :class:`~asyncload.LoadFailedError` (or ``LoadReleasedError``) when the load ends
+        without loading, the builtin :class:`TimeoutError` when ``timeout`` seconds pass first, and
+        :class:`~asyncload.LoadStalledError` when ``raise_on_stall`` is set and progress stops for the
+        client's stall timeout. Neither the timeout, a stall nor cancelling this call stops the load
+        on the server; only :meth:`release` does.
+        """
+        timeout = check_timeout(timeout)
+        check_flag(raise_on_stall, what="raise_on_stall")
+        follower = Follower(self, raise_on_stall=raise_on_stall, report_stalls=False)
+        with anyio.fail_after(timeout):
+            while True:
+                snapshot = await follower.next()
+                if snapshot is None or snapshot.loaded:
+                    return self.latest
+
+    def progress(self) -> ProgressStream:
+        """A new stream of snapshots for this caller only.
+
+        Iterate it with ``async for`` (optionally inside ``async with task.progress() as stream:``).
+        Percentages never go backwards; a successful load's stream ends with its 100% snapshot, a
+        failed one raises the load's error. Leaving or cancelling the iteration affects neither the
+        task nor other streams, and polling continues only while some waiter is waiting.
+        """
+        return ProgressStream(Follower(self, raise_on_stall=False, report_stalls=True))
+
+    async def release(self) -> None:
+        """Release the target on the server, which stops a load still in progress.
+
+        Waiters and streams of an unfinished task then raise :class:`~asyncload.LoadReleasedError`.
+        Cancelling this call may leave the release sent or not; releasing twice is harmless.
+        """
+        await self._release()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _observation(self) -> Observation | None:
+        observation = self._watch.observation
+        return observation if observation is not None and observation.poll >= self._first_poll else None
+
+    def _progress(
+        self, observation: Observation | None, *, percent: int | None = None, state: LoadState | None = None
+    ) -> Progress:
+        schedule = self._watch.schedule
+        if observation is None:
+            return Progress(self.collection, self.partitions, 0, state or LoadState.LOADING)
+        shown = observation.percent if percent is None else percent
+        loaded = shown >= 100 and (not self._refresh or observation.refresh_percent >= 100)
+        return Progress(
+            collection=self.collection,
+            partitions=self.partitions,
+            percent=shown,
+            state=state or (LoadState.LOADED if loaded else LoadState.LOADING),
+            refresh_percent=observation.refresh_percent,
+            elapsed=max(observation.received_at - self._submitted_at, 0.0),
+            eta=0.0 if loaded else schedule.eta(observation.received_at),
+        )
+
+    def _verdict(self) -> Progress | AsyncLoadError | None:
+        """The settled outcome, deciding it from the newest relevant answer if needed."""
+        if self._outcome is not None:
+            return self._outcome
+        observation = self._observation()
+        if observation is not None:
+            snapshot = self._progress(observation)
+            if snapshot.loaded:  # once seen loaded, a later release does not undo that it loaded
+                self._outcome = snapshot
+                return snapshot
+        failure = self._watch.load_failure
+        if failure is not None and failure.poll >= self._first_poll:
+            self._outcome = failure.error
+        return self._outcome

@@ -1,0 +1,89 @@
+"""Protobuf descriptions -> asyncload's own schema dataclasses."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo
+
+__all__ = ["collection_schema", "index_info"]
+
+
+def _kv(pairs: Any) -> dict[str, str]:
+    return {str(p.key): str(p.value) for p in pairs}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _field(proto: Any) -> FieldSchema:
+    params = _kv(proto.type_params)
+    dtype = DataType.from_wire(int(proto.data_type))
+    element = DataType.from_wire(int(proto.element_type)) if dtype is DataType.ARRAY else None
+    is_dynamic = bool(proto.is_dynamic) or (proto.name == DYNAMIC_FIELD_NAME and dtype is DataType.JSON)
+    return FieldSchema(
+        name=str(proto.name),
+        dtype=dtype,
+        is_primary=bool(proto.is_primary_key),
+        is_dynamic=is_dynamic,
+        auto_id=bool(proto.autoID),
+        nullable=bool(getattr(proto, "nullable", False)),
+        is_partition_key=bool(getattr(proto, "is_partition_key", False)),
+        dim=_int_or_none(params.get("dim")),
+        max_length=_int_or_none(params.get("max_length")),
+        element_type=element,
+        max_capacity=_int_or_none(params.get("max_capacity")),
+        mmap=params.get("mmap.enabled", "").lower() == "true",
+        params=MappingProxyType(params),
+    )
+
+
+def collection_schema(response: Any) -> CollectionSchema:
+    """Build a CollectionSchema from a DescribeCollectionResponse.
+
+    Servers before 2.4 do not list the dynamic field: when the schema enables it and no field is
+    marked dynamic, a ``$meta`` JSON field is added so every layer sees the same field list.
+    """
+    schema = response.schema
+    fields = [_field(f) for f in schema.fields]
+    enable_dynamic = bool(schema.enable_dynamic_field)
+    if enable_dynamic and not any(f.is_dynamic for f in fields):
+        fields.append(FieldSchema(name=DYNAMIC_FIELD_NAME, dtype=DataType.JSON, is_dynamic=True))
+    props = _kv(response.properties)
+    return CollectionSchema(
+        name=str(response.collection_name or schema.name),
+        fields=tuple(fields),
+        enable_dynamic_field=enable_dynamic,
+        description=str(schema.description),
+        mmap=props.get("mmap.enabled", "").lower() == "true",
+    )
+
+
+def index_info(description: Any) -> IndexInfo:
+    """Build an IndexInfo from one ``IndexDescription``; nested ``params`` JSON is flattened."""
+    params = _kv(description.params)
+    nested = params.pop("params", None)
+    if nested:
+        import json
+
+        try:
+            extra = json.loads(nested)
+        except ValueError:
+            extra = {}
+        if isinstance(extra, dict):
+            for key, value in extra.items():
+                params.setdefault(str(key), str(value))
+    return IndexInfo(
+        field_name=str(description.field_name),
+        index_name=str(description.index_name),
+        index_type=params.get("index_type", ""),
+        metric_type=params.get("metric_type") or None,
+        params=MappingProxyType(params),
+        indexed_rows=int(description.indexed_rows),
+        total_rows=int(description.total_rows),
+    )

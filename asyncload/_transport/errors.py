@@ -1,0 +1,91 @@
+"""Map what the layer below says (gRPC status codes, Milvus error statuses) to asyncload's errors.
+
+These two functions are the only places that decide which public error class a failure becomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from ..errors import (
+    AsyncLoadError,
+    AuthenticationError,
+    CollectionNotFoundError,
+    DeadlineExceededError,
+    NotFoundError,
+    PartitionNotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    ServerUnavailableError,
+    UnsupportedOperationError,
+)
+
+__all__ = ["RETRIABLE_CODES", "map_rpc_error", "status_error"]
+
+# Milvus error codes (pkg/util/merr) the server marks retriable: service not ready (1), unavailable (2),
+# request limit (4), rate limit (8), resource insufficient (12), not fully loaded (103), recovering (106).
+RETRIABLE_CODES = frozenset({1, 2, 4, 8, 12, 103, 106})
+_COLLECTION_NOT_FOUND = frozenset({100})
+_PARTITION_NOT_FOUND = frozenset({200})
+_OTHER_NOT_FOUND = frozenset({300, 400, 700, 800})  # resource group, replica, index, database
+_NOT_AUTHENTICATED = frozenset({1400, 1402})
+_NOT_PERMITTED = frozenset({1401})
+# Legacy ``error_code`` values of servers that predate ``code``.
+_LEGACY_COLLECTION_NOT_EXISTS = 4
+_LEGACY_PERMISSION_DENIED = 3
+
+
+def status_error(
+    status: Any,
+    *,
+    operation: str,
+    collection: str | None = None,
+    partitions: Sequence[str] = (),
+) -> AsyncLoadError | None:
+    """The error a Milvus ``common.Status`` stands for, or None when it reports success."""
+    legacy = int(status.error_code)
+    code = int(status.code) or legacy
+    if code == 0:
+        return None
+    reason = str(status.reason) or f"error code {code}"
+    retriable = bool(getattr(status, "retriable", False)) or int(status.code) in RETRIABLE_CODES
+    lowered = reason.lower()
+    if int(status.code) in _COLLECTION_NOT_FOUND or (int(status.code) == 0 and legacy == _LEGACY_COLLECTION_NOT_EXISTS):
+        return CollectionNotFoundError(collection or "?", reason=reason, code=code, operation=operation)
+    if int(status.code) in _PARTITION_NOT_FOUND or ("partition" in lowered and "not found" in lowered):
+        missing = next((p for p in partitions if repr(p) in reason or p in reason), None)
+        return PartitionNotFoundError(collection or "?", missing, reason=reason, code=code, operation=operation)
+    if int(status.code) in _NOT_AUTHENTICATED:
+        return AuthenticationError(f"{operation}: authentication failed: check the token ({reason})")
+    if int(status.code) in _OTHER_NOT_FOUND:
+        return NotFoundError(reason, code=code, operation=operation)
+    if int(status.code) in _NOT_PERMITTED or (int(status.code) == 0 and legacy == _LEGACY_PERMISSION_DENIED):
+        return PermissionDeniedError(reason, code=code, operation=operation)
+    return ServerError(reason, code=code, retriable=retriable, operation=operation)
+
+
+def map_rpc_error(exc: grpc.RpcError, *, operation: str) -> AsyncLoadError:
+    """The most specific asyncload error for a failed gRPC call (chain it with ``from exc``).
+
+    The message carries gRPC's details but never request metadata, so no token can leak.
+    """
+    # Sync errors are grpc.Call objects, grpc.aio's AioRpcError only has the same methods.
+    code_of, details_of = getattr(exc, "code", None), getattr(exc, "details", None)
+    code = code_of() if callable(code_of) else None
+    details = (details_of() if callable(details_of) else None) or (code.name if code else "no details")
+    prefix = f"{operation}: "
+    if code == grpc.StatusCode.UNAVAILABLE:
+        return ServerUnavailableError(f"{prefix}Milvus is unavailable ({details})")
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return AuthenticationError(f"{prefix}authentication failed: check the token ({details})")
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return PermissionDeniedError(details, code=0, operation=operation)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return DeadlineExceededError(f"{prefix}no answer within the deadline ({details})")
+    if code == grpc.StatusCode.UNIMPLEMENTED:
+        return UnsupportedOperationError(details, code=0, operation=operation)
+    name = code.name if code is not None else "UNKNOWN"
+    return ServerError(f"gRPC {name}: {details}", code=0, operation=operation)

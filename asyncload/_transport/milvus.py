@@ -1,0 +1,248 @@
+"""Typed Milvus RPCs over a transport: requests in plain Python, answers as asyncload values.
+
+This is the transport's upper edge. It owns per-call deadlines (the sooner of the client's timeout
+and the caller's cancel scope), retries of transient failures, and error mapping. Nothing it
+returns or raises is a protobuf or gRPC type.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import grpc
+
+from .._progress import LoadState
+from .._retry import RetryPolicy
+from .._schema import CollectionSchema, IndexInfo
+from ..errors import AsyncLoadError, CollectionNotFoundError, ServerError, ServerUnavailableError
+from .base import Transport
+from .convert import collection_schema, index_info
+from .errors import map_rpc_error, status_error
+from .proto import common_pb2, milvus_pb2
+
+__all__ = ["LoadingProgress", "MilvusAPI"]
+
+_SHOW_IN_MEMORY = 1  # ShowType.InMemory
+_INDEX_NOT_FOUND = 700
+_LEGACY_INDEX_NOT_EXIST = 25
+
+
+@dataclass(frozen=True)
+class LoadingProgress:
+    """One GetLoadingProgress answer."""
+
+    percent: int
+    refresh_percent: int
+
+
+class MilvusAPI:
+    """The Milvus RPCs asyncload uses.
+
+    ``timeout`` bounds each RPC (None: only the caller's cancel scope bounds it). Transient failures
+    (UNAVAILABLE, statuses Milvus flags retriable) are retried per ``retry`` inside the caller's
+    deadline; nothing else is retried. Cancelling a call cancels the RPC in flight.
+    """
+
+    def __init__(self, transport: Transport, *, timeout: float | None, retry: RetryPolicy) -> None:
+        self._transport = transport
+        self.timeout = timeout
+        self.retry = retry
+        self.calls: Counter[str] = Counter()
+        self._rng = random.Random()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _rpc_timeout(self, unbounded: bool) -> float | None:
+        remaining = anyio.current_effective_deadline() - anyio.current_time()
+        limit = math.inf if unbounded or self.timeout is None else self.timeout
+        bound = min(limit, remaining)
+        return None if math.isinf(bound) else max(bound, 0.001)
+
+    async def _call(
+        self,
+        method: str,
+        request: Any,
+        *,
+        operation: str,
+        collection: str | None = None,
+        partitions: Sequence[str] = (),
+        unbounded: bool = False,
+    ) -> Any:
+        """Send ``request``; return the response once its status says success, or raise."""
+        attempt = 0
+        while True:
+            self.calls[method] += 1
+            error: AsyncLoadError | None
+            try:
+                response = await self._transport.unary(method, request, timeout=self._rpc_timeout(unbounded))
+            except grpc.RpcError as exc:
+                error = map_rpc_error(exc, operation=operation)
+                cause: BaseException | None = exc
+            else:
+                status = response if isinstance(response, common_pb2.Status) else response.status
+                error = status_error(status, operation=operation, collection=collection, partitions=partitions)
+                cause = None
+                if error is None:
+                    return response
+            retriable = isinstance(error, ServerUnavailableError) or (
+                isinstance(error, ServerError) and error.retriable
+            )
+            delay = self.retry.delay(attempt, self._rng)
+            deadline = anyio.current_effective_deadline()
+            if not retriable or attempt >= self.retry.max_retries or anyio.current_time() + delay >= deadline:
+                raise error from cause
+            attempt += 1
+            await anyio.sleep(delay)
+
+    # -- loads ----------------------------------------------------------------------------------
+
+    async def load_collection(
+        self,
+        collection: str,
+        *,
+        replica_number: int | None,
+        resource_groups: Sequence[str],
+        refresh: bool,
+        load_fields: Sequence[str],
+        skip_load_dynamic_field: bool,
+        load_params: Mapping[str, str],
+        blocking: bool,
+    ) -> None:
+        """Submit a collection load. ``blocking`` servers (Milvus Lite) answer only when loaded,
+        so the client's per-RPC timeout does not bound them; the caller's cancel scope still does."""
+        request = milvus_pb2.LoadCollectionRequest(
+            collection_name=collection,
+            replica_number=replica_number or 0,
+            resource_groups=list(resource_groups),
+            refresh=refresh,
+            load_fields=list(load_fields),
+            skip_load_dynamic_field=skip_load_dynamic_field,
+            load_params=dict(load_params),
+        )
+        await self._call(
+            "LoadCollection", request, operation="load_collection", collection=collection, unbounded=blocking
+        )
+
+    async def load_partitions(
+        self,
+        collection: str,
+        partitions: Sequence[str],
+        *,
+        replica_number: int | None,
+        resource_groups: Sequence[str],
+        refresh: bool,
+        load_fields: Sequence[str],
+        skip_load_dynamic_field: bool,
+        load_params: Mapping[str, str],
+        blocking: bool,
+    ) -> None:
+        request = milvus_pb2.LoadPartitionsRequest(
+            collection_name=collection,
+            partition_names=list(partitions),
+            replica_number=replica_number or 0,
+            resource_groups=list(resource_groups),
+            refresh=refresh,
+            load_fields=list(load_fields),
+            skip_load_dynamic_field=skip_load_dynamic_field,
+            load_params=dict(load_params),
+        )
+        await self._call(
+            "LoadPartitions",
+            request,
+            operation="load_partitions",
+            collection=collection,
+            partitions=partitions,
+            unbounded=blocking,
+        )
+
+    async def release_collection(self, collection: str) -> None:
+        request = milvus_pb2.ReleaseCollectionRequest(collection_name=collection)
+        await self._call("ReleaseCollection", request, operation="release_collection", collection=collection)
+
+    async def release_partitions(self, collection: str, partitions: Sequence[str]) -> None:
+        request = milvus_pb2.ReleasePartitionsRequest(collection_name=collection, partition_names=list(partitions))
+        await self._call(
+            "ReleasePartitions",
+            request,
+            operation="release_partitions",
+            collection=collection,
+            partitions=partitions,
+        )
+
+    async def get_load_state(self, collection: str, partitions: Sequence[str] = ()) -> LoadState:
+        request = milvus_pb2.GetLoadStateRequest(collection_name=collection, partition_names=list(partitions))
+        response = await self._call(
+            "GetLoadState", request, operation="get_load_state", collection=collection, partitions=partitions
+        )
+        return LoadState(int(response.state)) if int(response.state) in (0, 1, 2, 3) else LoadState.NOT_EXIST
+
+    async def get_loading_progress(self, collection: str, partitions: Sequence[str] = ()) -> LoadingProgress:
+        """Raises the server's error when the load failed or was released (e.g. 101 not loaded)."""
+        request = milvus_pb2.GetLoadingProgressRequest(collection_name=collection, partition_names=list(partitions))
+        response = await self._call(
+            "GetLoadingProgress",
+            request,
+            operation="loading_progress",
+            collection=collection,
+            partitions=partitions,
+        )
+        return LoadingProgress(int(response.progress), int(getattr(response, "refresh_progress", 0)))
+
+    async def in_memory_percentages(self, collections: Sequence[str]) -> dict[str, int]:
+        """Loading percentages of many collections in one ShowCollections(InMemory) call.
+
+        Deprecated by newer Milvus; one unknown name fails the whole call.
+        """
+        request = milvus_pb2.ShowCollectionsRequest(type=_SHOW_IN_MEMORY, collection_names=list(collections))
+        response = await self._call("ShowCollections", request, operation="show_collections")
+        return {
+            str(name): int(pct)
+            for name, pct in zip(response.collection_names, response.inMemory_percentages, strict=False)
+        }
+
+    # -- descriptions ---------------------------------------------------------------------------
+
+    async def list_collections(self) -> list[str]:
+        response = await self._call(
+            "ShowCollections", milvus_pb2.ShowCollectionsRequest(), operation="list_collections"
+        )
+        return [str(name) for name in response.collection_names]
+
+    async def describe_collection(self, collection: str) -> CollectionSchema:
+        request = milvus_pb2.DescribeCollectionRequest(collection_name=collection)
+        response = await self._call(
+            "DescribeCollection", request, operation="describe_collection", collection=collection
+        )
+        return collection_schema(response)
+
+    async def list_partitions(self, collection: str) -> list[str]:
+        request = milvus_pb2.ShowPartitionsRequest(collection_name=collection)
+        response = await self._call("ShowPartitions", request, operation="list_partitions", collection=collection)
+        return [str(name) for name in response.partition_names]
+
+    async def row_count(self, collection: str) -> int:
+        request = milvus_pb2.GetCollectionStatisticsRequest(collection_name=collection)
+        response = await self._call(
+            "GetCollectionStatistics", request, operation="collection_statistics", collection=collection
+        )
+        stats = {str(p.key): str(p.value) for p in response.stats}
+        return int(stats.get("row_count", "0") or 0)
+
+    async def describe_indexes(self, collection: str) -> list[IndexInfo]:
+        """Every index of the collection; an empty list when it has none."""
+        request = milvus_pb2.DescribeIndexRequest(collection_name=collection)
+        try:
+            response = await self._call("DescribeIndex", request, operation="describe_index", collection=collection)
+        except CollectionNotFoundError:
+            raise
+        except ServerError as exc:
+            if exc.code in (_INDEX_NOT_FOUND, _LEGACY_INDEX_NOT_EXIST) or "index not found" in exc.reason.lower():
+                return []
+            raise
+        return [index_info(d) for d in response.index_descriptions]

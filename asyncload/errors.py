@@ -1,0 +1,175 @@
+"""Every error asyncload raises, in one hierarchy::
+
+    AsyncLoadError
+    ├── InvalidArgumentError            (also a ValueError; raised before any RPC)
+    │   └── InvalidLoadFieldsError      load_fields without the primary key / a vector field, or unknown names
+    ├── ClientClosedError               the client was used after it closed
+    ├── ConnectionFailedError           transport-level trouble
+    │   ├── ServerUnavailableError      the server cannot be reached (after retries)
+    │   ├── AuthenticationError         wrong or missing token (never retried)
+    │   └── DeadlineExceededError       one RPC got no answer within the client's timeout (also a TimeoutError)
+    ├── ServerError                     Milvus answered with an error status: .code, .reason, .retriable
+    │   ├── PermissionDeniedError       the user lacks a privilege
+    │   ├── UnsupportedOperationError   this server does not implement the operation (e.g. Milvus Lite partitions)
+    │   ├── NotFoundError
+    │   │   ├── CollectionNotFoundError
+    │   │   └── PartitionNotFoundError
+    │   └── LoadFailedError             the server gave up on a load (insufficient memory, ...)
+    │       └── LoadReleasedError       the load was released before it finished
+    └── LoadStalledError                no progress for the stall timeout (only when asked for)
+
+Waiting with a deadline raises the builtin :class:`TimeoutError`: the load goes on on the server.
+gRPC errors never escape: they are chained as ``__cause__`` of the public error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "AsyncLoadError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "CollectionNotFoundError",
+    "ConnectionFailedError",
+    "DeadlineExceededError",
+    "InvalidArgumentError",
+    "InvalidLoadFieldsError",
+    "LoadFailedError",
+    "LoadReleasedError",
+    "LoadStalledError",
+    "NotFoundError",
+    "PartitionNotFoundError",
+    "PermissionDeniedError",
+    "ServerError",
+    "ServerUnavailableError",
+    "UnsupportedOperationError",
+]
+
+
+class AsyncLoadError(Exception):
+    """Base class of every error asyncload raises."""
+
+
+class InvalidArgumentError(AsyncLoadError, ValueError):
+    """An argument is wrong in a way that is known before talking to the server."""
+
+
+class InvalidLoadFieldsError(InvalidArgumentError):
+    """``load_fields`` cannot be loaded: it names unknown fields, or lacks the primary key or a vector field.
+
+    ``missing`` holds required fields left out, ``unknown`` names that are not in the collection,
+    ``valid`` every field name the collection has.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        collection: str,
+        missing: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        valid: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.collection = collection
+        self.missing = tuple(missing)
+        self.unknown = tuple(unknown)
+        self.valid = tuple(valid)
+
+
+class ClientClosedError(AsyncLoadError, RuntimeError):
+    """The client (or a task of it) was used after ``close()`` or after its ``async with`` block."""
+
+
+class ConnectionFailedError(AsyncLoadError):
+    """The transport failed: the server could not be reached or refused the connection."""
+
+
+class ServerUnavailableError(ConnectionFailedError):
+    """The server could not be reached, or stayed unavailable through every retry."""
+
+
+class AuthenticationError(ConnectionFailedError):
+    """The server refused the credentials (wrong or missing token). Never retried."""
+
+
+class DeadlineExceededError(ConnectionFailedError, TimeoutError):
+    """One RPC got no answer within the client's ``timeout``; what it asked for may still happen."""
+
+
+class ServerError(AsyncLoadError):
+    """Milvus answered with an error status.
+
+    ``code`` is Milvus's error code (``status.code``, or the legacy ``error_code`` on old servers),
+    ``reason`` the server's message, ``retriable`` whether the server flagged it transient.
+    """
+
+    def __init__(self, reason: str, *, code: int = 0, retriable: bool = False, operation: str = "") -> None:
+        self.reason = reason
+        self.code = code
+        self.retriable = retriable
+        self.operation = operation
+        prefix = f"{operation}: " if operation else ""
+        suffix = f" (Milvus code {code})" if code else ""
+        super().__init__(f"{prefix}{reason}{suffix}")
+
+
+class PermissionDeniedError(ServerError):
+    """The authenticated user lacks the privilege for this operation. Never retried."""
+
+
+class UnsupportedOperationError(ServerError):
+    """The server does not implement this operation (Milvus Lite has no partition loads)."""
+
+
+class NotFoundError(ServerError):
+    """A named collection or partition does not exist."""
+
+
+class CollectionNotFoundError(NotFoundError):
+    """The collection does not exist (in this database). ``collection`` names it."""
+
+    def __init__(self, collection: str, *, reason: str | None = None, code: int = 100, operation: str = "") -> None:
+        self.collection = collection
+        super().__init__(reason or f"collection {collection!r} does not exist", code=code, operation=operation)
+
+
+class PartitionNotFoundError(NotFoundError):
+    """A partition does not exist in the collection. ``partition`` names it when known."""
+
+    def __init__(
+        self,
+        collection: str,
+        partition: str | None = None,
+        *,
+        reason: str | None = None,
+        code: int = 200,
+        operation: str = "",
+    ) -> None:
+        self.collection = collection
+        self.partition = partition
+        default = f"partition {partition!r} does not exist in collection {collection!r}"
+        super().__init__(reason or default, code=code, operation=operation)
+
+
+class LoadFailedError(ServerError):
+    """The load ended without loading: the server's ``reason`` and ``code`` say why
+    (e.g. 52 insufficient memory, 605 segment resource failure, 101 not loaded any more)."""
+
+
+class LoadReleasedError(LoadFailedError):
+    """The load was released (through this client) before it finished."""
+
+
+class LoadStalledError(AsyncLoadError):
+    """No load progress for ``stalled_for`` seconds; raised only when the waiter asked for it.
+
+    The load may still finish on the server; release it to stop it.
+    """
+
+    def __init__(self, collection: str, percent: int, stalled_for: float) -> None:
+        self.collection = collection
+        self.percent = percent
+        self.stalled_for = stalled_for
+        super().__init__(f"loading {collection!r} made no progress for {stalled_for:.0f} s (stuck at {percent}%)")

@@ -1,0 +1,516 @@
+"""Memory a collection will cost once loaded: the pure estimator (no I/O, no pandas).
+
+The caller (``AsyncClient``) fetches the schema, the row count, the indexes and a bounded sample of
+variable-length values, measures the sample's byte sizes and hands them here. Every formula is in
+``docs/footprint.md`` with its source; the short version:
+
+* raw column: fixed width x rows; vectors by element type (float32 ``N*d*4``, float16/bfloat16
+  ``N*d*2``, int8 ``N*d``, binary ``N*d/8``); variable-length fields from the sample's mean, else a
+  schema default (VarChar ``min(max_length, 256)``, JSON/Array 512, sparse 512);
+* an index replaces the raw column where it keeps the raw data (FLAT, IVF_FLAT, HNSW, ...), and
+  comes on top of nothing where it does not (IVF_SQ8, IVF_PQ, HNSW_SQ/PQ: codes, no raw);
+* ``bytes`` is what stays resident after the load; ``peak_bytes`` adds what the query node counts
+  twice while loading (VarChar/String/JSON raw columns); mmap moves a part to ``disk_bytes``;
+* per row, whatever the fields: 8 B timestamp + 8 B timestamp index + the primary-key bloom filter;
+* every byte figure is summed over ``replica_number`` replicas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo
+
+__all__ = [
+    "AUTOINDEX_BINARY_NLIST",
+    "AUTOINDEX_HNSW_M",
+    "BLOOM_BITS_PER_ROW",
+    "BLOOM_FALSE_POSITIVE_RATE",
+    "DEFAULT_HNSW_M",
+    "DEFAULT_NLIST",
+    "DEFAULT_SPARSE_BYTES",
+    "DEFAULT_STRING_BYTES",
+    "DEFAULT_VARIABLE_BYTES",
+    "TIMESTAMP_BYTES_PER_ROW",
+    "FieldFootprint",
+    "Footprint",
+    "estimate_footprint",
+]
+
+# --- documented constants (docs/footprint.md says where each comes from) -------------------------
+
+#: Schema-only fallback for VarChar/String/Text: ``min(max_length, 256)`` bytes a row.
+DEFAULT_STRING_BYTES = 256
+#: Schema-only fallback for JSON, Array, Geometry and ``$meta``: 512 bytes a row.
+DEFAULT_VARIABLE_BYTES = 512
+#: Schema-only fallback for a sparse vector: 64 non-zeros x (4 B index + 4 B value).
+DEFAULT_SPARSE_BYTES = 512
+#: Timestamp column (8 B) + its timestamp index (8 B), every row.
+TIMESTAMP_BYTES_PER_ROW = 16
+#: Milvus ``common.maxBloomFalsePositive`` default.
+BLOOM_FALSE_POSITIVE_RATE = 0.001
+#: Optimal bloom filter size for that rate: ``ln(1/p) / ln(2)**2`` = ~1.44 x log2(1/p) = ~14.38 bits.
+BLOOM_BITS_PER_ROW = math.log(1 / BLOOM_FALSE_POSITIVE_RATE) / math.log(2) ** 2
+#: Knowhere's HNSW default M (Milvus >= 2.4; Milvus 2.3 requires M in the index params).
+DEFAULT_HNSW_M = 30
+#: Knowhere's IVF default nlist.
+DEFAULT_NLIST = 128
+#: What Milvus's ``autoIndex.params.build`` resolves AUTOINDEX to for dense vectors: HNSW, M=18.
+AUTOINDEX_HNSW_M = 18
+#: ... and for binary vectors (``autoIndex.params.binary.build``): BIN_IVF_FLAT, nlist=1024.
+AUTOINDEX_BINARY_NLIST = 1024
+
+_IVF_PQ_DEFAULT_M = 4  # knowhere <= 2.2 default; newer Milvus requires m, so DescribeIndex has it
+_HNSW_PQ_DEFAULT_M = 32  # knowhere FaissHnswPqConfig
+_HNSW_PRQ_DEFAULT_M = 2
+_HNSW_PRQ_DEFAULT_NRQ = 2
+_DEFAULT_NBITS = 8
+_DISKANN_PQ_RATIO = 0.125  # pq_code_budget_gb_ratio
+_DISKANN_CACHE_RATIO = 0.1  # search_cache_budget_gb_ratio
+_DISKANN_MAX_DEGREE = 56
+
+_FIXED_WIDTH = {
+    DataType.BOOL: 1,
+    DataType.INT8: 1,
+    DataType.INT16: 2,
+    DataType.INT32: 4,
+    DataType.INT64: 8,
+    DataType.FLOAT: 4,
+    DataType.DOUBLE: 8,
+    DataType.TIMESTAMPTZ: 8,
+}
+_VECTOR_ELEMENT_BITS = {
+    DataType.FLOAT_VECTOR: 32,
+    DataType.FLOAT16_VECTOR: 16,
+    DataType.BFLOAT16_VECTOR: 16,
+    DataType.INT8_VECTOR: 8,
+    DataType.BINARY_VECTOR: 1,
+}
+_STRING_TYPES = frozenset({DataType.VARCHAR, DataType.STRING, DataType.TEXT})
+_VARIABLE_DEFAULTS = {
+    DataType.JSON: DEFAULT_VARIABLE_BYTES,
+    DataType.ARRAY: DEFAULT_VARIABLE_BYTES,
+    DataType.GEOMETRY: DEFAULT_VARIABLE_BYTES,
+    DataType.SPARSE_FLOAT_VECTOR: DEFAULT_SPARSE_BYTES,
+}
+# The query node's load-time prediction counts these raw columns twice (segment_loader.go,
+# DoubleMemoryDataType): String, VarChar, JSON.
+_DOUBLED_WHILE_LOADING = frozenset({DataType.STRING, DataType.VARCHAR, DataType.JSON})
+# Bits a code of HNSW_SQ's sq_type / a refine_type takes per dimension.
+_QUANT_BITS = {"SQ4": 4, "SQ6": 6, "SQ8": 8, "FP16": 16, "BF16": 16, "FP32": 32, "FLAT": 32}
+
+
+@dataclass(frozen=True)
+class FieldFootprint:
+    """One field's estimated cost. Every byte figure is summed over the replicas.
+
+    ``raw_bytes`` is the raw column (what the field costs with no index), ``index_bytes`` the
+    index's in-memory size, ``bytes`` what stays resident after the load (the index alone where it
+    keeps the raw data, 0 where mmap moves everything to disk), ``disk_bytes`` what mmap (or
+    DiskANN) keeps on the query node's disk, ``peak_bytes`` the resident figure plus what the server
+    counts twice while loading. ``basis`` says how the raw size was found.
+    """
+
+    name: str
+    dtype: DataType
+    dim: int | None
+    rows: int
+    raw_bytes: int
+    index_type: str | None
+    index_bytes: int
+    bytes: int
+    is_primary: bool
+    is_vector: bool
+    selected: bool
+    mmap: bool
+    disk_bytes: int
+    basis: str
+    peak_bytes: int
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """A collection's estimated cost once loaded, field by field.
+
+    ``selected_bytes`` sums the selected fields' ``bytes``; ``all_bytes`` every field's (what a
+    load of all fields would cost); ``overhead_bytes`` is paid per row whatever the fields
+    (timestamps + primary-key bloom filter); ``total_selected`` = selected + overhead, the figure
+    to compare with the query nodes' memory. ``peak_bytes`` is the selected fields' peak while
+    loading + overhead (the server refuses a load whose prediction passes 90 % of a node's memory).
+    ``disk_bytes`` is what the selected fields put on disk (mmap, DiskANN).
+    """
+
+    collection: str
+    rows: int
+    replica_number: int
+    fields: tuple[FieldFootprint, ...]
+    selected_bytes: int
+    all_bytes: int
+    overhead_bytes: int
+    total_selected: int
+    peak_bytes: int
+    disk_bytes: int
+    assumptions: tuple[str, ...]
+
+    @property
+    def total_all(self) -> int:
+        """What loading every field would cost, overhead included."""
+        return self.all_bytes + self.overhead_bytes
+
+    @property
+    def selected_fields(self) -> tuple[FieldFootprint, ...]:
+        return tuple(f for f in self.fields if f.selected)
+
+    def field(self, name: str) -> FieldFootprint:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class _IndexCost:
+    label: str  # the index type the formula used, e.g. "HNSW" for AUTOINDEX
+    memory: int  # in-memory size, one replica
+    disk: int  # always on disk (DiskANN), one replica
+    keeps_raw: bool  # the raw column is not loaded beside it
+
+
+class _Notes:
+    """Ordered, de-duplicated assumptions."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, None] = {}
+
+    def add(self, text: str) -> None:
+        self._items.setdefault(text, None)
+
+    def items(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+
+def estimate_footprint(
+    schema: CollectionSchema,
+    *,
+    rows: int,
+    indexes: Sequence[IndexInfo] = (),
+    samples: Mapping[str, Sequence[int]] | None = None,
+    load_fields: Sequence[str] | None = None,
+    skip_load_dynamic_field: bool = False,
+    replica_number: int = 1,
+) -> Footprint:
+    """Estimate the memory loading ``schema``'s collection of ``rows`` rows will take.
+
+    ``indexes`` are the collection's indexes as DescribeIndex reports them. ``samples`` maps a
+    variable-length field (VarChar, JSON, Array, sparse vector, ``$meta``) to the byte sizes of a
+    sample of its values; fields without one fall back to schema defaults. ``load_fields`` and
+    ``skip_load_dynamic_field`` select fields exactly as LoadCollection does (``None`` or empty:
+    every field; ``$meta`` unless skipped); names the schema lacks are ignored, the input is
+    otherwise assumed valid (``validate_load_fields`` checks it before any RPC).
+    """
+    if rows < 0:
+        raise ValueError(f"rows must be >= 0, not {rows}")
+    if replica_number < 1:
+        raise ValueError(f"replica_number must be >= 1, not {replica_number}")
+    notes = _Notes()
+    samples = samples or {}
+    wanted = set(load_fields) if load_fields else None
+
+    fields = list(schema.fields)
+    if schema.enable_dynamic_field and schema.dynamic_field is None:
+        fields.append(FieldSchema(name=DYNAMIC_FIELD_NAME, dtype=DataType.JSON, is_dynamic=True))
+    by_field: dict[str, list[IndexInfo]] = {}
+    for index in indexes:
+        by_field.setdefault(index.field_name, []).append(index)
+
+    footprints = []
+    for fs in fields:
+        selected = not skip_load_dynamic_field if fs.is_dynamic else wanted is None or fs.name in wanted
+        footprints.append(
+            _field_footprint(
+                fs,
+                rows=rows,
+                indexes=by_field.get(fs.name, ()),
+                sample=_sample_for(fs, samples),
+                collection_mmap=schema.mmap,
+                selected=selected,
+                replicas=replica_number,
+                notes=notes,
+            )
+        )
+
+    bloom = math.ceil(rows * BLOOM_BITS_PER_ROW / 8)
+    overhead = (rows * TIMESTAMP_BYTES_PER_ROW + bloom) * replica_number
+    chosen = [f for f in footprints if f.selected]
+    selected_bytes = sum(f.bytes for f in chosen)
+    global_notes = [
+        f"{rows} rows x {replica_number} replica(s): every byte figure is summed over the replicas",
+        f"per-row overhead: {TIMESTAMP_BYTES_PER_ROW} B timestamps + primary-key bloom filter "
+        f"{BLOOM_BITS_PER_ROW:.2f} bits/row (false-positive rate {BLOOM_FALSE_POSITIVE_RATE})",
+        "one sealed segment assumed: per-segment constants (IVF centroids, PQ codebooks) repeat "
+        "per segment; growing segments, delete logs and interim indexes are not counted",
+    ]
+    return Footprint(
+        collection=schema.name,
+        rows=rows,
+        replica_number=replica_number,
+        fields=tuple(footprints),
+        selected_bytes=selected_bytes,
+        all_bytes=sum(f.bytes for f in footprints),
+        overhead_bytes=overhead,
+        total_selected=selected_bytes + overhead,
+        peak_bytes=sum(f.peak_bytes for f in chosen) + overhead,
+        disk_bytes=sum(f.disk_bytes for f in chosen),
+        assumptions=(*global_notes, *notes.items()),
+    )
+
+
+def _sample_for(fs: FieldSchema, samples: Mapping[str, Sequence[int]]) -> Sequence[int]:
+    found = samples.get(fs.name)
+    if found is None and fs.is_dynamic:
+        found = samples.get(DYNAMIC_FIELD_NAME)
+    return found or ()
+
+
+def _field_footprint(
+    fs: FieldSchema,
+    *,
+    rows: int,
+    indexes: Sequence[IndexInfo],
+    sample: Sequence[int],
+    collection_mmap: bool,
+    selected: bool,
+    replicas: int,
+    notes: _Notes,
+) -> FieldFootprint:
+    raw, basis = _raw_bytes(fs, rows, sample, notes)
+    costs = [_index_cost(fs, index, rows, raw, notes) for index in indexes]
+    for index in indexes:
+        if index.total_rows > 0 and index.indexed_rows < index.total_rows:
+            notes.add(
+                f"{fs.name}: index {index.index_name or index.index_type} has {index.indexed_rows} of "
+                f"{index.total_rows} rows built; counted as fully built"
+            )
+
+    index_memory = sum(c.memory for c in costs)
+    always_disk = sum(c.disk for c in costs)
+    # Vectors whose index drops the raw data (SQ/PQ) are served from the codes alone; a scalar
+    # index without the raw data (INVERTED) is loaded beside the raw column.
+    raw_loaded = not costs or (not any(c.keeps_raw for c in costs) and not fs.is_vector)
+    raw_part = raw if raw_loaded else 0
+
+    index_mmap = bool(costs) and any(_mmap_enabled(i.params, collection_mmap) for i in indexes)
+    raw_mmap = raw_loaded and _mmap_enabled(fs.params, collection_mmap or fs.mmap)
+    resident_index = 0 if index_mmap else index_memory
+    resident_raw = 0 if raw_mmap else raw_part
+    disk = always_disk + (index_memory if index_mmap else 0) + (raw_part if raw_mmap else 0)
+    resident = resident_index + resident_raw
+    peak = resident + (resident_raw if fs.dtype in _DOUBLED_WHILE_LOADING else 0)
+
+    index_type: str | None = None
+    if indexes:
+        index_type = "+".join(i.index_type for i in indexes)
+        labels = "+".join(c.label for c in costs)
+        if labels.upper() != index_type.upper():
+            basis = f"{basis}; {index_type} as {labels}"
+    return FieldFootprint(
+        name=fs.name,
+        dtype=fs.dtype,
+        dim=fs.dim,
+        rows=rows,
+        raw_bytes=raw * replicas,
+        index_type=index_type,
+        index_bytes=index_memory * replicas,
+        bytes=resident * replicas,
+        is_primary=fs.is_primary,
+        is_vector=fs.is_vector,
+        selected=selected,
+        mmap=index_mmap or raw_mmap,
+        disk_bytes=disk * replicas,
+        basis=basis,
+        peak_bytes=peak * replicas,
+    )
+
+
+def _mmap_enabled(params: Mapping[str, str], inherited: bool) -> bool:
+    """``mmap.enabled`` in ``params`` wins; otherwise the collection-level (or field) setting."""
+    value = params.get("mmap.enabled")
+    if value is None:
+        return inherited
+    return value.strip().lower() == "true"
+
+
+# --- raw columns -------------------------------------------------------------------------------
+
+
+def _raw_bytes(fs: FieldSchema, rows: int, sample: Sequence[int], notes: _Notes) -> tuple[int, str]:
+    """The raw column's size for one replica and how it was found."""
+    valid = rows if fs.nullable else 0  # one validity byte a row
+    dtype = fs.dtype
+    if dtype in _FIXED_WIDTH:
+        return rows * _FIXED_WIDTH[dtype] + valid, "fixed width"
+    if dtype in _VECTOR_ELEMENT_BITS:
+        if not fs.dim:
+            notes.add(f"{fs.name}: vector field without dim; raw size counted as 0")
+            return valid, "no dim"
+        return _ceil_div(rows * fs.dim * _VECTOR_ELEMENT_BITS[dtype], 8) + valid, "fixed width"
+    if sample:
+        if any(size < 0 for size in sample):
+            raise ValueError(f"sample sizes of {fs.name!r} must be >= 0")
+        # mean x rows, rounded up, in integers
+        return _ceil_div(sum(sample) * rows, len(sample)) + valid, f"sampled {len(sample)} rows"
+    if dtype in _STRING_TYPES:
+        per_row = min(fs.max_length, DEFAULT_STRING_BYTES) if fs.max_length else DEFAULT_STRING_BYTES
+        notes.add(f"{fs.name}: no sample; {per_row} B/row assumed (schema default)")
+        return rows * per_row + valid, "schema default"
+    if dtype in _VARIABLE_DEFAULTS:
+        per_row = _VARIABLE_DEFAULTS[dtype]
+        notes.add(f"{fs.name}: no sample; {per_row} B/row assumed (schema default)")
+        return rows * per_row + valid, "schema default"
+    notes.add(f"{fs.name}: type {dtype.milvus_name} unknown to asyncload and not sampled; counted as 0")
+    return valid, "unknown type"
+
+
+# --- indexes -----------------------------------------------------------------------------------
+
+
+def _index_cost(fs: FieldSchema, index: IndexInfo, rows: int, raw: int, notes: _Notes) -> _IndexCost:
+    kind = index.index_type.strip().upper()
+    params = dict(index.params)
+    if kind == "AUTOINDEX":
+        kind, params = _resolve_autoindex(fs, params, notes)
+    if fs.is_vector:
+        return _vector_index_cost(fs, kind, params, rows, raw, notes)
+    return _scalar_index_cost(fs, kind, rows, raw, notes)
+
+
+def _resolve_autoindex(fs: FieldSchema, params: dict[str, str], notes: _Notes) -> tuple[str, dict[str, str]]:
+    """What a Milvus server resolves AUTOINDEX to (``autoIndex.params.*.build`` defaults)."""
+    if fs.dtype is DataType.BINARY_VECTOR:
+        params.setdefault("nlist", str(AUTOINDEX_BINARY_NLIST))
+        notes.add(f"{fs.name}: AUTOINDEX assumed BIN_IVF_FLAT nlist={params['nlist']} (Milvus default)")
+        return "BIN_IVF_FLAT", params
+    if fs.dtype is DataType.SPARSE_FLOAT_VECTOR:
+        notes.add(f"{fs.name}: AUTOINDEX assumed SPARSE_INVERTED_INDEX (Milvus default)")
+        return "SPARSE_INVERTED_INDEX", params
+    if fs.is_vector:
+        params.setdefault("M", str(AUTOINDEX_HNSW_M))
+        notes.add(f"{fs.name}: AUTOINDEX assumed HNSW M={params['M']} (Milvus default)")
+        return "HNSW", params
+    notes.add(f"{fs.name}: scalar AUTOINDEX costed like INVERTED (the server picks per type)")
+    return "INVERTED", params
+
+
+def _int_param(params: Mapping[str, str], key: str, default: int, fs: FieldSchema, notes: _Notes) -> int:
+    value = params.get(key)
+    if value is not None:
+        try:
+            parsed = int(float(value))
+        except ValueError:
+            pass
+        else:
+            if parsed > 0:
+                return parsed
+    notes.add(f"{fs.name}: index parameter {key} not given (or not a positive number); {default} assumed")
+    return default
+
+
+def _float_param(params: Mapping[str, str], key: str, default: float) -> float:
+    try:
+        return float(params[key])
+    except (KeyError, ValueError):
+        return default
+
+
+def _hnsw_graph(rows: int, m: int) -> int:
+    """Level 0: ``N*M*2*4``; upper levels: ``~N*(M*4+4)/ln M`` (facts file; see docs)."""
+    m = max(m, 2)
+    return rows * m * 2 * 4 + math.ceil(rows * (m * 4 + 4) / math.log(m))
+
+
+def _refine(params: Mapping[str, str], fs: FieldSchema, rows: int, dim: int, notes: _Notes) -> int:
+    """The refine data an SQ/PQ index keeps when built with ``refine=true``."""
+    if params.get("refine", "").strip().lower() != "true":
+        return 0
+    refine_type = params.get("refine_type", "").strip().upper()
+    if refine_type not in _QUANT_BITS:
+        notes.add(f"{fs.name}: refine_type {refine_type or '(none)'} costed as FP32")
+        refine_type = "FP32"
+    return _ceil_div(rows * dim * _QUANT_BITS[refine_type], 8)
+
+
+def _vector_index_cost(
+    fs: FieldSchema, kind: str, params: Mapping[str, str], rows: int, raw: int, notes: _Notes
+) -> _IndexCost:
+    n, d = rows, fs.dim or 0
+    if kind in ("FLAT", "BIN_FLAT"):
+        return _IndexCost(kind, raw, 0, True)
+    if kind in ("IVF_FLAT", "BIN_IVF_FLAT", "IVF_SQ8", "IVF_PQ"):
+        nlist = _int_param(params, "nlist", DEFAULT_NLIST, fs, notes)
+        centroid_bytes = _ceil_div(d, 8) if kind == "BIN_IVF_FLAT" else d * 4
+        lists = nlist * centroid_bytes + n * 8  # centroids + one 8-byte id per row
+        if kind in ("IVF_FLAT", "BIN_IVF_FLAT"):
+            return _IndexCost(kind, lists + raw, 0, True)
+        if kind == "IVF_SQ8":
+            return _IndexCost(kind, lists + n * d + _refine(params, fs, n, d, notes), 0, False)
+        m = _int_param(params, "m", _IVF_PQ_DEFAULT_M, fs, notes)
+        nbits = _int_param(params, "nbits", _DEFAULT_NBITS, fs, notes)
+        pq = n * _ceil_div(m * nbits, 8) + 2**nbits * d * 4  # codes + codebook
+        return _IndexCost(kind, lists + pq + _refine(params, fs, n, d, notes), 0, False)
+    if kind in ("HNSW", "HNSW_SQ", "HNSW_PQ", "HNSW_PRQ"):
+        graph = _hnsw_graph(n, _int_param(params, "M", DEFAULT_HNSW_M, fs, notes))
+        if kind == "HNSW":
+            return _IndexCost(kind, raw + graph, 0, True)
+        if kind == "HNSW_SQ":
+            sq_type = params.get("sq_type", "SQ8").strip().upper()
+            if sq_type not in _QUANT_BITS:
+                notes.add(f"{fs.name}: sq_type {sq_type} costed as SQ8")
+                sq_type = "SQ8"
+            codes = _ceil_div(n * d * _QUANT_BITS[sq_type], 8)
+        else:
+            default_m = _HNSW_PQ_DEFAULT_M if kind == "HNSW_PQ" else _HNSW_PRQ_DEFAULT_M
+            m = _int_param(params, "m", default_m, fs, notes)
+            nbits = _int_param(params, "nbits", _DEFAULT_NBITS, fs, notes)
+            nrq = 1 if kind == "HNSW_PQ" else _int_param(params, "nrq", _HNSW_PRQ_DEFAULT_NRQ, fs, notes)
+            codes = n * _ceil_div(m * nrq * nbits, 8) + nrq * 2**nbits * d * 4
+        return _IndexCost(kind, codes + graph + _refine(params, fs, n, d, notes), 0, False)
+    if kind == "DISKANN":
+        pq_ratio = _float_param(params, "pq_code_budget_gb_ratio", _DISKANN_PQ_RATIO)
+        cache_ratio = _float_param(params, "search_cache_budget_gb_ratio", _DISKANN_CACHE_RATIO)
+        degree = _int_param(params, "max_degree", _DISKANN_MAX_DEGREE, fs, notes)
+        memory = math.ceil(raw * pq_ratio) + math.ceil(raw * cache_ratio)
+        return _IndexCost(kind, memory, raw + n * (degree * 4 + 4), True)
+    if kind in ("SPARSE_INVERTED_INDEX", "SPARSE_WAND"):
+        drop = min(max(_float_param(params, "drop_ratio_build", 0.0), 0.0), 1.0)
+        return _IndexCost(kind, raw + math.ceil(raw * (1 - drop)), 0, True)
+    notes.add(f"{fs.name}: index type {kind} unknown to asyncload; counted as the raw vectors")
+    return _IndexCost(kind, raw, 0, True)
+
+
+def _scalar_index_cost(fs: FieldSchema, kind: str, rows: int, raw: int, notes: _Notes) -> _IndexCost:
+    """Rough rules: scalar index sizes depend on the data; see docs/footprint.md."""
+    if kind == "STL_SORT":
+        width = _FIXED_WIDTH.get(fs.dtype)
+        if width is None:  # STL_SORT on strings (newer Milvus): the strings + the same arrays
+            return _IndexCost(kind, raw + rows * 20, 0, True)
+        # sorted (value, row) pairs, each 8-byte aligned, + a 4-byte row -> position array
+        return _IndexCost(kind, rows * (_align8(width) + 8 + 4), 0, True)
+    if kind in ("TRIE", "MARISA-TRIE", "MARISA_TRIE"):
+        return _IndexCost(kind, raw + rows * 8, 0, True)  # the strings + an 8-byte id per row
+    if kind == "BITMAP":
+        return _IndexCost(kind, raw + rows * 2, 0, True)  # roaring bitmaps ~2 B/row + offset cache
+    if kind in ("INVERTED", "HYBRID"):
+        return _IndexCost(kind, raw, 0, False)  # postings ~ the column; raw column loaded too
+    notes.add(f"{fs.name}: index type {kind} unknown to asyncload; only the raw column counted")
+    return _IndexCost(kind, 0, 0, False)
+
+
+def _align8(width: int) -> int:
+    return (width + 7) // 8 * 8
+
+
+def _ceil_div(a: int, b: int) -> int:
+    """Exact ``ceil(a / b)`` for integers of any size (no float rounding)."""
+    return -(-a // b)

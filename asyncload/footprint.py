@@ -1,0 +1,234 @@
+"""What a load will cost, as pandas tables and notebook views.
+
+``estimate_footprint`` (pure, in :mod:`asyncload._footprint_estimate`) does the arithmetic; this
+module turns a :class:`Footprint` into a DataFrame (:func:`footprint_frame`), compares two
+selections (:func:`compare_selections`) and renders them in a notebook (:func:`styled`,
+:func:`plot`). jinja2 (``asyncload[jupyter]``) and matplotlib (``asyncload[plot]``) are imported
+only when a view needs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ._footprint_estimate import FieldFootprint, Footprint, estimate_footprint
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from pandas.io.formats.style import Styler
+
+__all__ = [
+    "FieldFootprint",
+    "Footprint",
+    "compare_selections",
+    "estimate_footprint",
+    "footprint_frame",
+    "human_bytes",
+    "plot",
+    "styled",
+]
+
+#: Columns of :func:`footprint_frame`, in order.
+FRAME_COLUMNS = (
+    "dtype",
+    "dim",
+    "rows",
+    "raw_bytes",
+    "index_type",
+    "index_bytes",
+    "bytes",
+    "share",
+    "is_primary",
+    "is_vector",
+    "selected",
+    "mmap",
+    "peak_bytes",
+    "disk_bytes",
+    "basis",
+)
+_BYTE_COLUMNS = ("raw_bytes", "index_bytes", "bytes", "peak_bytes", "disk_bytes")
+_OVERHEAD_ROW = "(per-row overhead)"
+_TOTAL_ROW = "total"
+
+
+def human_bytes(n: float | None) -> str:
+    """``1536`` -> ``'1.5 KiB'``; binary units, three significant digits; NaN/None -> ``''``."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    sign = "-" if n < 0 else ""
+    value = float(abs(n))
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            if unit == "B":
+                return f"{sign}{int(value)} B"
+            return f"{sign}{value:.3g} {unit}" if value < 100 else f"{sign}{value:.0f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def footprint_frame(fp: Footprint) -> pd.DataFrame:
+    """One row per field, indexed by field name; totals and assumptions in ``df.attrs``.
+
+    ``share`` is the field's part of ``selected_bytes`` (0 for unselected fields). ``df.attrs``:
+    collection, rows, replica_number, selected_bytes, all_bytes, overhead_bytes, total_selected,
+    total_all, peak_bytes, disk_bytes, assumptions (a list).
+    """
+    total = fp.selected_bytes
+    records = [_record(f, total) for f in fp.fields]
+    df = pd.DataFrame.from_records(records, columns=["field", *FRAME_COLUMNS])
+    df = df.set_index("field")
+    frame: pd.DataFrame = df.astype(
+        {
+            "dtype": "string",
+            "dim": "Int64",
+            "rows": "int64",
+            "index_type": "string",
+            "share": "float64",
+            "is_primary": "bool",
+            "is_vector": "bool",
+            "selected": "bool",
+            "mmap": "bool",
+            "basis": "string",
+            **dict.fromkeys(_BYTE_COLUMNS, "int64"),
+        }
+    )
+    frame.attrs.update(
+        collection=fp.collection,
+        rows=fp.rows,
+        replica_number=fp.replica_number,
+        selected_bytes=fp.selected_bytes,
+        all_bytes=fp.all_bytes,
+        overhead_bytes=fp.overhead_bytes,
+        total_selected=fp.total_selected,
+        total_all=fp.total_all,
+        peak_bytes=fp.peak_bytes,
+        disk_bytes=fp.disk_bytes,
+        assumptions=list(fp.assumptions),
+        byte_columns=list(_BYTE_COLUMNS),
+    )
+    return frame
+
+
+def _record(f: FieldFootprint, total: int) -> dict[str, Any]:
+    return {
+        "field": f.name,
+        "dtype": f.dtype.milvus_name,
+        "dim": f.dim if f.dim is not None else pd.NA,
+        "rows": f.rows,
+        "raw_bytes": f.raw_bytes,
+        "index_type": f.index_type if f.index_type is not None else pd.NA,
+        "index_bytes": f.index_bytes,
+        "bytes": f.bytes,
+        "share": f.bytes / total if f.selected and total else 0.0,
+        "is_primary": f.is_primary,
+        "is_vector": f.is_vector,
+        "selected": f.selected,
+        "mmap": f.mmap,
+        "peak_bytes": f.peak_bytes,
+        "disk_bytes": f.disk_bytes,
+        "basis": f.basis,
+    }
+
+
+def compare_selections(
+    a: Footprint, b: Footprint, labels: tuple[str, str] = ("all fields", "selection")
+) -> pd.DataFrame:
+    """Two estimates side by side: resident bytes per field, the overhead, and a ``total`` row.
+
+    A field counts in a column only if that estimate selects it. ``saving_bytes`` = a - b,
+    ``saving_pct`` = the saving as a percentage of a (NaN where a is 0). Typical use: ``a`` with
+    ``load_fields=None``, ``b`` with the fields you mean to load.
+    """
+    label_a, label_b = labels
+    if label_a == label_b:
+        raise ValueError("the two labels must differ")
+    names = [f.name for f in a.fields]
+    names += [f.name for f in b.fields if f.name not in set(names)]
+    cost_a = {f.name: f.bytes for f in a.fields if f.selected}
+    cost_b = {f.name: f.bytes for f in b.fields if f.selected}
+    index = [*names, _OVERHEAD_ROW, _TOTAL_ROW]
+    col_a = [cost_a.get(n, 0) for n in names] + [a.overhead_bytes, a.total_selected]
+    col_b = [cost_b.get(n, 0) for n in names] + [b.overhead_bytes, b.total_selected]
+    df: pd.DataFrame = pd.DataFrame(
+        {label_a: col_a, label_b: col_b}, index=pd.Index(index, name="field"), dtype="int64"
+    )
+    df["saving_bytes"] = df[label_a] - df[label_b]
+    denominator = df[label_a].astype("float64").where(df[label_a] != 0)
+    df["saving_pct"] = df["saving_bytes"] / denominator * 100.0
+    df.attrs.update(
+        labels=[label_a, label_b],
+        saving_bytes=a.total_selected - b.total_selected,
+        saving_pct=(a.total_selected - b.total_selected) / a.total_selected * 100.0 if a.total_selected else math.nan,
+        peak_bytes=[a.peak_bytes, b.peak_bytes],
+        byte_columns=[label_a, label_b, "saving_bytes"],
+        assumptions=list(dict.fromkeys([*a.assumptions, *b.assumptions])),
+    )
+    return df
+
+
+# --- notebook views ----------------------------------------------------------------------------
+
+
+def _require(module: str, extra: str, what: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(f"{what} needs {module}: pip install 'asyncload[{extra}]'")
+
+
+def _byte_columns(df: pd.DataFrame) -> list[str]:
+    listed = df.attrs.get("byte_columns")
+    candidates = listed if isinstance(listed, list) else [c for c in df.columns if str(c).endswith("bytes")]
+    return [c for c in candidates if c in df.columns]
+
+
+def styled(df: pd.DataFrame) -> Styler:
+    """A Styler for a :func:`footprint_frame` or :func:`compare_selections` table: byte columns in
+    human units, bars on the resident bytes, percentages formatted. Needs jinja2
+    (``asyncload[jupyter]``)."""
+    _require("jinja2", "jupyter", "styled()")
+    byte_cols = _byte_columns(df)
+    formatters: dict[str, Callable[[Any], str]] = dict.fromkeys(byte_cols, human_bytes)
+    if "share" in df.columns:
+        formatters["share"] = "{:.1%}".format
+    if "saving_pct" in df.columns:
+        formatters["saving_pct"] = _pct
+    styler: Styler = df.style.format(formatters, na_rep="")  # type: ignore[arg-type]
+    bar_cols = ["bytes"] if "bytes" in df.columns else [c for c in byte_cols if c != "saving_bytes"]
+    rows = [r for r in df.index if r not in (_TOTAL_ROW, _OVERHEAD_ROW)]
+    if bar_cols and rows:
+        styler = styler.bar(subset=pd.IndexSlice[rows, bar_cols], color="#7aa6da", vmin=0)
+    caption = df.attrs.get("total_selected")
+    if isinstance(caption, int):
+        styler = styler.set_caption(
+            f"{df.attrs.get('collection', '')}: {human_bytes(caption)} selected (incl. overhead), "
+            f"peak {human_bytes(df.attrs.get('peak_bytes'))}"
+        )
+    return styler
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.1f} %"
+
+
+def plot(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """A horizontal bar chart of the resident bytes per field (unselected fields greyed) for a
+    :func:`footprint_frame`, or of both columns for a :func:`compare_selections` table. Needs
+    matplotlib (``asyncload[plot]``); returns the Axes."""
+    _require("matplotlib", "plot", "plot()")
+    if "bytes" in df.columns:
+        data = df["bytes"] / 2**20
+        colors: list[Any] = ["#4c72b0" if s else "#c8c8c8" for s in df.get("selected", [True] * len(df))]
+        axes = data.plot.barh(ax=ax, color=colors)
+        axes.set_title(f"{df.attrs.get('collection', '')} - resident memory by field".strip(" -"))
+    else:
+        labels = df.attrs.get("labels") or [c for c in df.columns if c not in ("saving_bytes", "saving_pct")]
+        body = df.drop(index=[_TOTAL_ROW], errors="ignore")
+        axes = (body[list(labels)] / 2**20).plot.barh(ax=ax)
+        axes.set_title("resident memory by field")
+    axes.set_xlabel("MiB")
+    axes.invert_yaxis()
+    return axes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 import grpc
 import grpc.aio
 
@@ -35,7 +36,20 @@ class AioTransport:
         self._metadata = tuple(metadata)
 
     async def unary(self, method: str, request: Any, *, timeout: float | None) -> Any:
-        return await getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
+        """Start the RPC and wait for it; on cancellation the gRPC call is cancelled too.
+
+        The wait is an anyio event, not the grpc.aio call itself: grpc.aio replaces a cancellation
+        with a fresh CancelledError that anyio's cancel scopes would not recognise as theirs.
+        """
+        call = getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
+        done = anyio.Event()
+        call.add_done_callback(lambda _call: done.set())
+        try:
+            await done.wait()
+        except BaseException:
+            call.cancel()
+            raise
+        return await call
 
     async def aclose(self) -> None:
         await self._channel.close(grace=None)

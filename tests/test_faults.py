@@ -1,0 +1,330 @@
+"""Faults no real server here can produce, on a scripted fake Milvus (named in each test)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import grpc
+import pytest
+
+import asyncload
+from asyncload._transport.proto import milvus_pb2
+
+from ._fake import FakeMilvus, error_status, fake_milvus, grpc_abort, progress, progress_error
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "root:S3cret-Passw0rd"
+FAST = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02)
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeMilvus, str]]:
+    with fake_milvus() as server:
+        yield server
+
+
+def timeline(*steps: tuple[float, Any]) -> Any:
+    """An answer that changes with time since the first call: [(after_seconds, answer), ...]."""
+    start: list[float] = []
+
+    def answer(request: Any, context: grpc.ServicerContext) -> Any:
+        if not start:
+            start.append(time.monotonic())
+        elapsed = time.monotonic() - start[0]
+        current = steps[0][1]
+        for after, step in steps:
+            if elapsed >= after:
+                current = step
+        return current(request, context)
+
+    return answer
+
+
+async def test_load_failing_at_60_percent_ends_every_waiter_and_stream_with_the_reason(
+    fake: tuple[FakeMilvus, str],
+) -> None:
+    server, uri = fake
+    server.script(
+        "GetLoadingProgress",
+        timeline(
+            (0.0, progress(0)),
+            (0.15, progress(30)),
+            (0.3, progress(60)),
+            (0.45, progress_error(52, "deny to load, insufficient memory")),
+        ),
+    )
+    async with asyncload.connect(uri, polling=FAST) as client:
+        task = await client.load_collection("c")
+        errors: list[BaseException] = []
+        seen: list[list[int]] = [[], []]
+
+        async def waiter() -> None:
+            with pytest.raises(asyncload.LoadFailedError) as info:
+                await task
+            errors.append(info.value)
+
+        async def streamer(index: int) -> None:
+            with pytest.raises(asyncload.LoadFailedError) as info:
+                async for p in task.progress():
+                    seen[index].append(p.percent)
+            errors.append(info.value)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(waiter)
+            tg.start_soon(streamer, 0)
+            tg.start_soon(streamer, 1)
+    assert len(errors) == 5
+    assert all(e is errors[0] for e in errors), "every waiter gets the same error"
+    assert errors[0].code == 52  # type: ignore[attr-defined]
+    assert "insufficient memory" in str(errors[0])
+    for percents in seen:
+        assert percents == sorted(percents)
+        assert 60 in percents
+    assert task.done()
+    assert isinstance(task.exception(), asyncload.LoadFailedError)
+    assert task.state is asyncload.LoadState.NOT_LOAD
+    assert server.calls["LoadCollection"] == 1, "a failed poll never resends the load"
+
+
+async def test_unavailable_twice_is_retried_then_succeeds(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script(
+        "GetLoadState",
+        grpc_abort(grpc.StatusCode.UNAVAILABLE, "connection reset"),
+        grpc_abort(grpc.StatusCode.UNAVAILABLE, "connection reset"),
+        lambda r, c: milvus_pb2.GetLoadStateResponse(state=3),
+    )
+    async with asyncload.connect(uri) as client:
+        assert await client.get_load_state("c") is asyncload.LoadState.LOADED
+        assert client.statistics().rpcs["GetLoadState"] == 3
+
+
+async def test_retriable_milvus_status_is_retried(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script(
+        "GetLoadState",
+        lambda r, c: milvus_pb2.GetLoadStateResponse(status=error_status(8, "rate limit", retriable=True)),
+        lambda r, c: milvus_pb2.GetLoadStateResponse(state=2),
+    )
+    async with asyncload.connect(uri) as client:
+        assert await client.get_load_state("c") is asyncload.LoadState.LOADING
+    assert server.calls["GetLoadState"] == 2
+
+
+async def test_unavailable_forever_gives_up_after_the_retry_budget(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadState", grpc_abort(grpc.StatusCode.UNAVAILABLE, "down"))
+    retry = asyncload.RetryPolicy(max_retries=3, base=0.01, cap=0.02)
+    async with asyncload.connect(uri, retry=retry) as client:
+        with pytest.raises(asyncload.ServerUnavailableError) as info:
+            await client.get_load_state("c")
+    assert server.calls["GetLoadState"] == 4
+    assert isinstance(info.value.__cause__, grpc.RpcError)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (grpc_abort(grpc.StatusCode.UNAUTHENTICATED, "bad token"), asyncload.AuthenticationError),
+        (grpc_abort(grpc.StatusCode.PERMISSION_DENIED, "no privilege"), asyncload.PermissionDeniedError),
+        (grpc_abort(grpc.StatusCode.INVALID_ARGUMENT, "bad"), asyncload.ServerError),
+        (
+            lambda r, c: milvus_pb2.GetLoadStateResponse(status=error_status(100, "collection not found[c]")),
+            asyncload.CollectionNotFoundError,
+        ),
+        (
+            lambda r, c: milvus_pb2.GetLoadStateResponse(status=error_status(200, "partition not found[p]")),
+            asyncload.PartitionNotFoundError,
+        ),
+    ],
+)
+async def test_non_transient_failures_are_never_retried(
+    fake: tuple[FakeMilvus, str], answer: Any, error: type[Exception]
+) -> None:
+    server, uri = fake
+    server.script("GetLoadState", answer)
+    async with asyncload.connect(uri) as client:
+        with pytest.raises(error):
+            await client.get_load_state("c")
+    assert server.calls["GetLoadState"] == 1
+
+
+async def test_token_travels_as_metadata_and_never_in_messages(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadState", grpc_abort(grpc.StatusCode.UNAUTHENTICATED, "auth failed"))
+    client = asyncload.connect(uri, token=TOKEN, db_name="analytics")
+    async with client:
+        with pytest.raises(asyncload.AuthenticationError) as info:
+            await client.get_load_state("c")
+        texts = [repr(client), str(client.uri), str(info.value), repr(info.value), repr(client._endpoint)]
+    assert all(TOKEN not in text and "S3cret" not in text for text in texts)
+    sent = dict(server.metadata[-1])
+    assert sent["authorization"] == base64.b64encode(TOKEN.encode()).decode()
+    assert sent["dbname"] == "analytics"
+
+
+async def test_a_failing_poll_surfaces_to_waiters_without_resending_the_load(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script(
+        "GetLoadingProgress", progress(10), grpc_abort(grpc.StatusCode.UNAVAILABLE, "proxy restarting")
+    )
+    retry = asyncload.RetryPolicy(max_retries=1, base=0.01, cap=0.01)
+    async with asyncload.connect(uri, polling=FAST, retry=retry) as client:
+        task = await client.load_collection("c")
+        with pytest.raises(asyncload.ServerUnavailableError):
+            await task
+        assert not task.done(), "an unreachable server is no verdict on the load"
+    assert server.calls["LoadCollection"] == 1
+
+
+async def test_caller_cancel_scope_bounds_the_rpc_deadline(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+
+    def slow(request: Any, context: grpc.ServicerContext) -> Any:
+        deadline = context.time_remaining()
+        server.requests["deadline"].append(deadline)
+        time.sleep(min(deadline or 5.0, 5.0))
+        return milvus_pb2.GetLoadStateResponse(state=3)
+
+    server.script("GetLoadState", slow)
+    async with asyncload.connect(uri, timeout=60) as client:
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.3):
+                await client.get_load_state("c")
+    assert server.requests["deadline"][0] < 1.0, "the server saw the caller's deadline, not the 60 s default"
+
+
+async def test_client_timeout_raises_deadline_exceeded(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+
+    def slow(request: Any, context: grpc.ServicerContext) -> Any:
+        time.sleep(1.0)
+        return milvus_pb2.GetLoadStateResponse(state=3)
+
+    server.script("GetLoadState", slow)
+    async with asyncload.connect(uri, timeout=0.2, retry=asyncload.RetryPolicy(max_retries=0)) as client:
+        with pytest.raises(asyncload.DeadlineExceededError):
+            await client.get_load_state("c")
+
+
+async def test_stall_is_an_event_in_streams_and_an_error_on_request(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadingProgress", progress(40))
+    polling = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02, stall_timeout=0.4)
+    async with asyncload.connect(uri, polling=polling) as client:
+        task = await client.load_collection("c")
+        with pytest.raises(asyncload.LoadStalledError) as info:
+            await task.wait(raise_on_stall=True)
+        assert info.value.percent == 40
+        stalled = None
+        async with task.progress() as stream:
+            async for p in stream:
+                if p.stalled_for is not None:
+                    stalled = p
+                    break
+        assert stalled is not None and stalled.percent == 40 and stalled.stalled_for >= 0.4
+        with pytest.raises(TimeoutError):
+            await task.wait(timeout=0.2)  # without raise_on_stall a stall does not end the wait
+        assert not task.done()
+
+
+async def test_cancelling_every_waiter_stops_polling(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadingProgress", progress(10))
+    async with asyncload.connect(uri, polling=FAST) as client:
+        task = await client.load_collection("c")
+        async with anyio.create_task_group() as tg:
+
+            async def wait_a_little() -> None:
+                with anyio.move_on_after(0.3):
+                    await task
+
+            async def stream_a_little() -> None:
+                with anyio.move_on_after(0.3):
+                    async for _ in task.progress():
+                        pass
+
+            for _ in range(5):
+                tg.start_soon(wait_a_little)
+                tg.start_soon(stream_a_little)
+            await anyio.sleep(0.15)
+            stats = client.statistics()
+            assert (stats.waiters, stats.streams, stats.polling) == (5, 5, 1)
+        polls = server.calls["GetLoadingProgress"]
+        await anyio.sleep(0.4)
+        assert server.calls["GetLoadingProgress"] == polls, "nobody waits, nothing polls"
+        stats = client.statistics()
+        assert (stats.waiters, stats.streams, stats.polling) == (0, 0, 0)
+        assert not task.done(), "cancelling waiters does not end the load"
+
+
+async def test_many_waiters_share_one_poll_per_tick(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadingProgress", timeline((0.0, progress(0)), (0.5, progress(50)), (1.0, progress(100))))
+    async with asyncload.connect(uri, polling=FAST) as client:
+        task = await client.load_collection("c")
+        results: list[asyncload.Progress] = []
+
+        async def waiter() -> None:
+            results.append(await task)
+
+        async def streamer() -> None:
+            async for p in task.progress():
+                if p.loaded:
+                    results.append(p)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(waiter)
+            for _ in range(5):
+                tg.start_soon(streamer)
+    assert len(results) == 25 and all(r.percent == 100 for r in results)
+    # One poller at >= 0.02 s spacing over ~1 s: far fewer polls than 25 independent pollers would send.
+    assert server.calls["GetLoadingProgress"] <= 1.2 / 0.02
+
+
+async def test_release_mid_load_ends_waiters_with_load_released(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadingProgress", progress(20))
+    async with asyncload.connect(uri, polling=FAST) as client:
+        task = await client.load_collection("c")
+        async with anyio.create_task_group() as tg:
+
+            async def waiter() -> None:
+                with pytest.raises(asyncload.LoadReleasedError):
+                    await task
+
+            tg.start_soon(waiter)
+            await anyio.sleep(0.1)
+            await task.release()
+        assert isinstance(task.exception(), asyncload.LoadReleasedError)
+        assert "release" in repr(task) or "failed" in repr(task)
+    assert server.calls["ReleaseCollection"] == 1
+
+
+async def test_closing_the_client_ends_waiters_with_client_closed(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    server.script("GetLoadingProgress", progress(20))
+    caught: list[BaseException] = []
+    async with anyio.create_task_group() as tg:
+        async with asyncload.connect(uri, polling=FAST) as client:
+            task = await client.load_collection("c")
+
+            async def waiter() -> None:
+                try:
+                    await task
+                except asyncload.ClientClosedError as exc:
+                    caught.append(exc)
+
+            tg.start_soon(waiter)
+            await anyio.sleep(0.1)
+    assert len(caught) == 1
+    assert client.state is asyncload.ClientState.CLOSED
+    with pytest.raises(asyncload.ClientClosedError):
+        await client.get_load_state("c")

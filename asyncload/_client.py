@@ -267,7 +267,7 @@ class AsyncClient:
         load_params: Mapping[str, str] | None,
     ) -> LoadTask:
         collection = check_collection_name(collection)
-        fields = check_name_list(load_fields, what="load_fields")
+        fields = check_name_list(load_fields, what="load_fields", allow_empty=True)
         if load_fields is not None and not fields:
             raise InvalidArgumentError(
                 "load_fields must name the fields to load (at least the primary key and a vector field), "

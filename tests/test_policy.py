@@ -1,0 +1,154 @@
+"""The pure polling policy, on a fake clock, with hypothesis."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asyncload import PollingConfig
+from asyncload._policy import PollSchedule
+
+CONFIG = PollingConfig()
+
+
+def loads() -> st.SearchStrategy[list[tuple[float, int]]]:
+    """A load as the server reports it: (seconds since start, percent) steps, percent ending at 100."""
+    steps = st.lists(
+        st.tuples(st.floats(min_value=0.05, max_value=30.0), st.integers(min_value=0, max_value=60)),
+        min_size=0,
+        max_size=8,
+    )
+
+    def build(raw: list[tuple[float, int]]) -> list[tuple[float, int]]:
+        t, p, out = 0.0, 0, [(0.0, 0)]
+        for dt, dp in raw:
+            t, p = t + dt, min(100, p + dp)
+            out.append((t, p))
+        out.append((t + 1.0, 100))
+        return out
+
+    return steps.map(build)
+
+
+def percent_at(load: list[tuple[float, int]], t: float) -> int:
+    current = 0
+    for at, p in load:
+        if t >= at:
+            current = p
+    return current
+
+
+def simulate(load: list[tuple[float, int]], config: PollingConfig) -> list[tuple[float, int]]:
+    """Drive a schedule against a server timeline; return the polls (time, percent seen)."""
+    schedule = PollSchedule(config, 0.0)
+    polls: list[tuple[float, int]] = []
+    now = 0.0
+    for _ in range(10_000):
+        due = schedule.next_poll_at()
+        if math.isinf(due):
+            return polls
+        assert due >= now - 1e-9, "never schedules a poll in the past"
+        now = max(now, due)
+        seen = percent_at(load, now)
+        polls.append((now, seen))
+        schedule.observe(now, seen)
+    raise AssertionError("the schedule did not terminate")
+
+
+@settings(max_examples=300, deadline=None)
+@given(loads())
+def test_terminates_on_100_and_polls_at_once(load: list[tuple[float, int]]) -> None:
+    polls = simulate(load, CONFIG)
+    assert polls[0][0] == 0.0, "the first poll is immediate"
+    assert polls[-1][1] == 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(loads())
+def test_intervals_stay_within_the_caps(load: list[tuple[float, int]]) -> None:
+    polls = simulate(load, CONFIG)
+    for (t0, _), (t1, _) in zip(polls, polls[1:], strict=False):
+        gap = t1 - t0
+        assert gap <= CONFIG.max_interval + 1e-9
+        assert gap >= CONFIG.finish_interval - 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(loads())
+def test_detects_completion_within_max_interval(load: list[tuple[float, int]]) -> None:
+    polls = simulate(load, CONFIG)
+    finished_at = load[-1][0]
+    assert polls[-1][0] - finished_at <= CONFIG.max_interval + 1e-9
+
+
+@given(st.lists(st.integers(min_value=0, max_value=100), min_size=1, max_size=30))
+def test_observed_percent_is_monotone(percents: list[int]) -> None:
+    schedule = PollSchedule(CONFIG, 0.0)
+    seen = []
+    for i, p in enumerate(percents):
+        schedule.observe(float(i), p)
+        seen.append(schedule.percent)
+    assert seen == sorted(seen)
+    assert seen[-1] == max(percents)
+
+
+def test_flat_progress_backs_off_to_the_cap() -> None:
+    schedule = PollSchedule(CONFIG, 0.0)
+    now, gaps = 0.0, []
+    for _ in range(20):
+        due = schedule.next_poll_at()
+        gaps.append(due - now)
+        now = due
+        schedule.observe(now, 0)
+    assert gaps[1] == pytest.approx(CONFIG.min_interval)
+    assert all(b >= a - 1e-9 for a, b in zip(gaps, gaps[1:], strict=False))
+    assert gaps[-1] == pytest.approx(CONFIG.max_interval)
+
+
+def test_steady_progress_jumps_to_the_predicted_finish_and_polls_densely_there() -> None:
+    """10 %/s from 0 s: finished at 10 s. Few polls, dense only near the end, completion seen promptly."""
+    schedule = PollSchedule(CONFIG, 0.0)
+    schedule.observe(0.0, 0)
+    schedule.observe(1.0, 10)
+    assert schedule.eta(1.0) == pytest.approx(9.0)
+    assert schedule.next_poll_at() == pytest.approx(1.0 + CONFIG.max_interval), "jumps, capped by max_interval"
+    polls = [0.0, 1.0]
+    while not schedule.finished:
+        now = schedule.next_poll_at()
+        polls.append(now)
+        schedule.observe(now, min(100, int(now * 10)))
+    dense = [t1 for t0, t1 in zip(polls, polls[1:], strict=False) if t1 - t0 <= CONFIG.finish_interval + 1e-9]
+    assert dense, "polls densely around the predicted finish"
+    assert min(dense) > 8.0, "and only there"
+    assert polls[-1] - 10.0 <= CONFIG.finish_interval + 1e-9
+    assert len(polls) < 25, f"a fixed 0.2 s poller would send 50; sent {len(polls)}"
+
+
+def test_stall_after_the_timeout_without_progress() -> None:
+    config = PollingConfig(stall_timeout=10.0)
+    schedule = PollSchedule(config, 0.0)
+    schedule.observe(0.0, 0)
+    schedule.observe(2.0, 40)
+    assert not schedule.stalled(11.9)
+    assert schedule.stalled(12.0)
+    assert schedule.stalled_for(12.0) == pytest.approx(10.0)
+    schedule.observe(13.0, 100)
+    assert not schedule.stalled(100.0), "a finished load never stalls"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_interval": 0.0},
+        {"finish_interval": 0.5, "min_interval": 0.2},
+        {"max_interval": 0.1},
+        {"backoff": 0.5},
+        {"stall_timeout": 0},
+    ],
+)
+def test_inconsistent_configs_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs)).split("_")[0]):
+        PollingConfig(**kwargs)

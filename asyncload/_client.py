@@ -14,6 +14,8 @@ import sniffio
 
 from . import _embedded
 from ._endpoint import Endpoint, parse_uri
+from ._footprint_estimate import Footprint
+from ._footprint_source import fetch_footprint
 from ._monitor import LoadMonitor
 from ._policy import PollingConfig
 from ._progress import LoadState, Progress
@@ -33,6 +35,8 @@ from ._validation import (
 from .errors import ClientClosedError, InvalidArgumentError, LoadReleasedError, ServerError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ._transport.base import Transport
 
 __all__ = ["AsyncClient", "ClientState", "ClientStatistics", "connect"]
@@ -370,6 +374,69 @@ class AsyncClient:
             if state is LoadState.LOADED:
                 state = LoadState.LOADING
         return Progress(collection, partitions, answer.percent, state, answer.refresh_percent)
+
+    # -- footprints -----------------------------------------------------------------------------
+
+    async def footprint_estimate(
+        self,
+        collection: str,
+        *,
+        load_fields: Sequence[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int = 1,
+        partition_names: Sequence[str] | None = None,
+        sample_rows: int = 256,
+    ) -> Footprint:
+        """Estimate the memory a load would cost, per field, as an :class:`~asyncload.footprint.Footprint`.
+
+        A fixed handful of RPCs: describe, statistics, indexes, load state, and, when the collection
+        is loaded, one Query sampling at most ``sample_rows`` rows of the variable-length fields (else
+        Milvus's schema defaults). The selection is checked like ``load_collection``'s.
+        """
+        collection = check_collection_name(collection)
+        fields = check_name_list(load_fields, what="load_fields", allow_empty=True)
+        skip = check_flag(skip_load_dynamic_field, what="skip_load_dynamic_field")
+        replicas = check_replica_number(replica_number) or 1
+        partitions = check_name_list(partition_names, what="partition_names")
+        if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or not 1 <= sample_rows <= 16384:
+            raise InvalidArgumentError(f"sample_rows must be an int from 1 to 16384, got {sample_rows!r}")
+        return await fetch_footprint(
+            self._api,
+            collection,
+            load_fields=fields,
+            skip_load_dynamic_field=skip,
+            replica_number=replicas,
+            partitions=partitions,
+            sample_rows=sample_rows,
+        )
+
+    async def footprint(
+        self,
+        collection: str,
+        *,
+        load_fields: Sequence[str] | None = None,
+        skip_load_dynamic_field: bool = False,
+        replica_number: int = 1,
+        partition_names: Sequence[str] | None = None,
+        sample_rows: int = 256,
+    ) -> pd.DataFrame:
+        """The per-field memory estimate as a pandas DataFrame indexed by field name.
+
+        Columns: dtype, dim, rows, raw_bytes, index_type, index_bytes, bytes, share, is_primary,
+        is_vector, selected, mmap (and peak_bytes, disk_bytes, basis); ``df.attrs`` holds the totals
+        and the assumptions. Same arguments as :meth:`footprint_estimate`.
+        """
+        from .footprint import footprint_frame
+
+        estimate = await self.footprint_estimate(
+            collection,
+            load_fields=load_fields,
+            skip_load_dynamic_field=skip_load_dynamic_field,
+            replica_number=replica_number,
+            partition_names=partition_names,
+            sample_rows=sample_rows,
+        )
+        return footprint_frame(estimate)
 
     # -- descriptions ---------------------------------------------------------------------------
 

@@ -87,3 +87,22 @@ def index_info(description: Any) -> IndexInfo:
         indexed_rows=int(description.indexed_rows),
         total_rows=int(description.total_rows),
     )
+
+
+def value_sizes(field_data: Any) -> list[int]:
+    """Byte sizes of each value in one query result column (variable-length types only).
+
+    VARCHAR: UTF-8 length; JSON (and ``$meta``): serialized length; ARRAY: serialized elements;
+    sparse vectors: their wire bytes (8 per non-zero). Other types give an empty list.
+    """
+    scalars = field_data.scalars
+    kind = scalars.WhichOneof("data") if field_data.HasField("scalars") else None
+    if kind == "string_data":
+        return [len(s.encode()) for s in scalars.string_data.data]
+    if kind == "json_data":
+        return [len(b) for b in scalars.json_data.data]
+    if kind == "array_data":
+        return [element.ByteSize() for element in scalars.array_data.data]
+    if field_data.HasField("vectors") and field_data.vectors.WhichOneof("data") == "sparse_float_vector":
+        return [len(b) for b in field_data.vectors.sparse_float_vector.contents]
+    return []

@@ -22,7 +22,7 @@ from .._retry import RetryPolicy
 from .._schema import CollectionSchema, IndexInfo
 from ..errors import AsyncLoadError, CollectionNotFoundError, ServerError, ServerUnavailableError
 from .base import Transport
-from .convert import collection_schema, index_info
+from .convert import collection_schema, index_info, value_sizes
 from .errors import map_rpc_error, status_error
 from .proto import common_pb2, milvus_pb2
 
@@ -246,3 +246,37 @@ class MilvusAPI:
                 return []
             raise
         return [index_info(d) for d in response.index_descriptions]
+
+    async def partition_row_count(self, collection: str, partition: str) -> int:
+        request = milvus_pb2.GetPartitionStatisticsRequest(collection_name=collection, partition_name=partition)
+        response = await self._call(
+            "GetPartitionStatistics",
+            request,
+            operation="partition_statistics",
+            collection=collection,
+            partitions=(partition,),
+        )
+        stats = {str(p.key): str(p.value) for p in response.stats}
+        return int(stats.get("row_count", "0") or 0)
+
+    async def sample_value_sizes(
+        self, collection: str, fields: Sequence[str], *, limit: int, partitions: Sequence[str] = ()
+    ) -> dict[str, list[int]]:
+        """Byte sizes of up to ``limit`` values of each variable-length field, from one Query.
+
+        The collection must be loaded (Milvus queries only loaded data).
+        """
+        request = milvus_pb2.QueryRequest(
+            collection_name=collection,
+            expr="",
+            output_fields=list(fields),
+            partition_names=list(partitions),
+            query_params=[common_pb2.KeyValuePair(key="limit", value=str(limit))],
+        )
+        response = await self._call("Query", request, operation="sample_rows", collection=collection)
+        sizes: dict[str, list[int]] = {}
+        for column in response.fields_data:
+            name = "$meta" if column.is_dynamic else str(column.field_name)
+            if name in fields:
+                sizes[name] = value_sizes(column)
+        return sizes

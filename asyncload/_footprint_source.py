@@ -1,0 +1,89 @@
+"""Gather what the footprint estimator needs from the server, in a fixed handful of RPCs.
+
+Schema, row count, indexes and load state go out concurrently; then, only when the collection is
+loaded and not empty, one bounded Query samples the variable-length fields. No full scan.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from ._concurrency import gather
+from ._footprint_estimate import Footprint, estimate_footprint
+from ._progress import LoadState
+from ._schema import CollectionSchema, DataType, IndexInfo
+from ._transport.milvus import MilvusAPI
+from ._validation import validate_load_fields
+from .errors import ServerError
+
+__all__ = ["VARIABLE_LENGTH", "fetch_footprint"]
+
+VARIABLE_LENGTH = frozenset(
+    {DataType.VARCHAR, DataType.STRING, DataType.TEXT, DataType.JSON, DataType.ARRAY, DataType.SPARSE_FLOAT_VECTOR}
+)
+
+
+async def fetch_footprint(
+    api: MilvusAPI,
+    collection: str,
+    *,
+    load_fields: Sequence[str],
+    skip_load_dynamic_field: bool,
+    replica_number: int,
+    partitions: Sequence[str],
+    sample_rows: int,
+) -> Footprint:
+    """Describe, count, list indexes, check the load state; sample if loaded; estimate.
+
+    Raises the same InvalidLoadFieldsError as ``load_collection`` for a bad selection. Cancelling
+    it cancels the RPCs in flight.
+    """
+    schema: CollectionSchema | None = None
+    indexes: list[IndexInfo] = []
+    state = LoadState.NOT_EXIST
+    row_counts: list[int] = []
+
+    async def describe() -> None:
+        nonlocal schema
+        schema = await api.describe_collection(collection)
+
+    async def list_indexes() -> None:
+        nonlocal indexes
+        indexes = await api.describe_indexes(collection)
+
+    async def check_state() -> None:
+        nonlocal state
+        state = await api.get_load_state(collection)
+
+    async def count(partition: str | None) -> None:
+        if partition is None:
+            row_counts.append(await api.row_count(collection))
+        else:
+            row_counts.append(await api.partition_row_count(collection, partition))
+
+    targets: list[str | None] = list(partitions) or [None]
+    counts = [functools.partial(count, partition) for partition in targets]
+    await gather(describe, list_indexes, check_state, *counts)
+    assert schema is not None
+    if load_fields:
+        validate_load_fields(schema, load_fields, skip_load_dynamic_field=skip_load_dynamic_field)
+    rows = sum(row_counts)
+    variable = [f.name for f in schema.fields if f.dtype in VARIABLE_LENGTH]
+    samples: dict[str, list[int]] = {}
+    if variable and rows > 0 and state is LoadState.LOADED:
+        try:
+            samples = await api.sample_value_sizes(
+                collection, variable, limit=sample_rows, partitions=tuple(partitions)
+            )
+        except ServerError:
+            samples = {}  # e.g. a field outside load_fields cannot be output: schema defaults then
+    return estimate_footprint(
+        schema,
+        rows=rows,
+        indexes=indexes,
+        samples=samples,
+        load_fields=list(load_fields) or None,
+        skip_load_dynamic_field=skip_load_dynamic_field,
+        replica_number=replica_number,
+    )

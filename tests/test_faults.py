@@ -171,9 +171,7 @@ async def test_token_travels_as_metadata_and_never_in_messages(fake: tuple[FakeM
 
 async def test_a_failing_poll_surfaces_to_waiters_without_resending_the_load(fake: tuple[FakeMilvus, str]) -> None:
     server, uri = fake
-    server.script(
-        "GetLoadingProgress", progress(10), grpc_abort(grpc.StatusCode.UNAVAILABLE, "proxy restarting")
-    )
+    server.script("GetLoadingProgress", progress(10), grpc_abort(grpc.StatusCode.UNAVAILABLE, "proxy restarting"))
     retry = asyncload.RetryPolicy(max_retries=1, base=0.01, cap=0.01)
     async with asyncload.connect(uri, polling=FAST, retry=retry) as client:
         task = await client.load_collection("c")

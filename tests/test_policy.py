@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -70,7 +71,7 @@ def test_terminates_on_100_and_polls_at_once(load: list[tuple[float, int]]) -> N
 @given(loads())
 def test_intervals_stay_within_the_caps(load: list[tuple[float, int]]) -> None:
     polls = simulate(load, CONFIG)
-    for (t0, _), (t1, _) in zip(polls, polls[1:], strict=False):
+    for (t0, _), (t1, _) in itertools.pairwise(polls):
         gap = t1 - t0
         assert gap <= CONFIG.max_interval + 1e-9
         assert gap >= CONFIG.finish_interval - 1e-9
@@ -104,7 +105,7 @@ def test_flat_progress_backs_off_to_the_cap() -> None:
         now = due
         schedule.observe(now, 0)
     assert gaps[1] == pytest.approx(CONFIG.min_interval)
-    assert all(b >= a - 1e-9 for a, b in zip(gaps, gaps[1:], strict=False))
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(gaps))
     assert gaps[-1] == pytest.approx(CONFIG.max_interval)
 
 
@@ -120,7 +121,7 @@ def test_steady_progress_jumps_to_the_predicted_finish_and_polls_densely_there()
         now = schedule.next_poll_at()
         polls.append(now)
         schedule.observe(now, min(100, int(now * 10)))
-    dense = [t1 for t0, t1 in zip(polls, polls[1:], strict=False) if t1 - t0 <= CONFIG.finish_interval + 1e-9]
+    dense = [t1 for t0, t1 in itertools.pairwise(polls) if t1 - t0 <= CONFIG.finish_interval + 1e-9]
     assert dense, "polls densely around the predicted finish"
     assert min(dense) > 8.0, "and only there"
     assert polls[-1] - 10.0 <= CONFIG.finish_interval + 1e-9

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from ._policy import PollingConfig, PollSchedule
+from ._ratelimit import RateLimiter
 from .errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class LoadMonitor:
         self._task_group = task_group
         self.config = config
         self._watches: dict[WatchKey, Watch] = {}
+        self._limiter = RateLimiter(config.max_polls_per_second)
         self.closed: AsyncLoadError | None = None
 
     def watch(self, collection: str, partitions: tuple[str, ...] = ()) -> Watch:
@@ -121,14 +123,20 @@ class LoadMonitor:
         return found
 
     @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    @property
     def watches(self) -> tuple[Watch, ...]:
         return tuple(self._watches.values())
 
     async def poll(self, watch: Watch) -> None:
         """Ask the server once about ``watch`` and record the answer (or the failure).
 
+        Every poll of the client goes through one rate limiter (``max_polls_per_second``).
         Cancelling it abandons the RPC; nothing is recorded.
         """
+        await self._limiter.acquire()
         number = watch.polls_sent
         watch.polls_sent += 1
         sent_at = anyio.current_time()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .errors import InvalidArgumentError
+
 __all__ = ["PollSchedule", "PollingConfig"]
 
 
@@ -32,17 +34,21 @@ class PollingConfig:
     finish_window: float = 0.15
     #: No progress for this long counts as a stall (Milvus itself fails a load after 600 s).
     stall_timeout: float = 300.0
+    #: Cap on progress polls per second for one client, shared fairly by every watched load.
+    max_polls_per_second: float = 50.0
 
     def __post_init__(self) -> None:
         if not 0 < self.finish_interval <= self.min_interval <= self.max_interval:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "polling intervals must satisfy 0 < finish_interval <= min_interval <= max_interval, got "
                 f"{self.finish_interval}, {self.min_interval}, {self.max_interval}"
             )
         if self.backoff < 1.0:
-            raise ValueError(f"backoff must be >= 1, got {self.backoff}")
+            raise InvalidArgumentError(f"backoff must be >= 1, got {self.backoff}")
         if self.stall_timeout <= 0:
-            raise ValueError(f"stall_timeout must be positive, got {self.stall_timeout}")
+            raise InvalidArgumentError(f"stall_timeout must be positive, got {self.stall_timeout}")
+        if not self.max_polls_per_second > 0:
+            raise InvalidArgumentError(f"max_polls_per_second must be positive, got {self.max_polls_per_second}")
 
 
 @dataclass

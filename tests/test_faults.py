@@ -326,3 +326,29 @@ async def test_closing_the_client_ends_waiters_with_client_closed(fake: tuple[Fa
     assert client.state is asyncload.ClientState.CLOSED
     with pytest.raises(asyncload.ClientClosedError):
         await client.get_load_state("c")
+
+
+async def test_the_poll_rate_cap_holds_across_many_watched_loads(fake: tuple[FakeMilvus, str]) -> None:
+    """40 loads (1 waiter each), all eager to poll every 20 ms, under a 25 polls/s client cap."""
+    server, uri = fake
+    server.script("GetLoadingProgress", progress(10))
+    polling = asyncload.PollingConfig(
+        min_interval=0.02, max_interval=0.02, finish_interval=0.02, max_polls_per_second=25
+    )
+    async with asyncload.connect(uri, polling=polling) as client:
+        tasks = [await client.load_collection(f"c{i}") for i in range(40)]
+        polled: dict[str, int] = {}
+        start_calls = server.calls["GetLoadingProgress"]
+        started = anyio.current_time()
+        with anyio.move_on_after(1.0):
+            async with anyio.create_task_group() as tg:
+                for task in tasks:
+                    tg.start_soon(task.wait)
+        elapsed = anyio.current_time() - started
+        sent = server.calls["GetLoadingProgress"] - start_calls
+        for request in server.requests["GetLoadingProgress"]:
+            polled[request.collection_name] = polled.get(request.collection_name, 0) + 1
+    burst = client._monitor_.limiter.burst if client._monitor_ else 0
+    assert sent <= 25 * elapsed + burst + 1
+    assert len(polled) == 40, "every load gets its turn"
+    assert max(polled.values()) - min(polled.values()) <= 2, "shared fairly"

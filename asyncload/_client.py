@@ -301,11 +301,14 @@ class AsyncClient:
             await api.load_collection(collection, **arguments)
         else:
             await api.load_partitions(collection, partitions, **arguments)
-        first_poll = watch.restart(submitted_at, refresh=refresh)
+        # Milvus Lite answers a refresh only once done and never reports refresh progress.
+        follow_refresh = refresh and not self._endpoint.embedded
+        first_poll = watch.restart(submitted_at, refresh=follow_refresh)
         task = LoadTask(
             monitor=monitor,
             watch=watch,
             refresh=refresh,
+            track_refresh=follow_refresh,
             submitted_at=submitted_at,
             first_poll=first_poll,
             release=lambda: self._release(collection, partitions),

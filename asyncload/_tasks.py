@@ -35,6 +35,7 @@ class LoadTask:
         monitor: LoadMonitor,
         watch: Watch,
         refresh: bool,
+        track_refresh: bool,
         submitted_at: float,
         first_poll: int,
         release: Callable[[], Awaitable[None]],
@@ -42,6 +43,7 @@ class LoadTask:
         self._monitor = monitor
         self._watch = watch
         self._refresh = refresh
+        self._track_refresh = track_refresh
         self._submitted_at = submitted_at
         self._first_poll = first_poll
         self._release = release
@@ -158,7 +160,7 @@ class LoadTask:
         if observation is None:
             return Progress(self.collection, self.partitions, 0, state or LoadState.LOADING)
         shown = observation.percent if percent is None else percent
-        loaded = shown >= 100 and (not self._refresh or observation.refresh_percent >= 100)
+        loaded = shown >= 100 and (not self._track_refresh or observation.refresh_percent >= 100)
         return Progress(
             collection=self.collection,
             partitions=self.partitions,

@@ -39,6 +39,7 @@ import importlib
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -82,6 +83,8 @@ _PORT_KEYS = (
 # Bind every component's advertised address to loopback (else they talk over the machine's address).
 _LOOPBACK_COMPONENTS = ("rootCoord", "proxy", "queryCoord", "queryNode", "indexNode", "dataCoord", "dataNode")
 _START_ATTEMPTS = 3  # a free port can be taken between picking it and the server binding it: retry
+_PORT_CLASH = b"address already in use"
+_ERROR_LINE = re.compile(rb"^panic:|^fatal error:|\[(?:ERROR|FATAL)\]|address already in use")
 
 
 class MilvusStandaloneError(RuntimeError):
@@ -268,6 +271,23 @@ class MilvusStandalone:
         except (OSError, MilvusStandaloneError):
             return ""
 
+    def log_digest(self, max_lines: int = 12, tail_bytes: int = 3000) -> str:
+        """Error lines found anywhere in the server log, then its end (a Go panic buries the cause)."""
+        lines: list[str] = []
+        try:
+            with open(self.log_path, "rb") as log:
+                for raw in log:
+                    if _ERROR_LINE.search(raw):
+                        lines.append(raw.decode("utf-8", "replace").rstrip()[:600])
+                        del lines[:-max_lines]
+        except (OSError, MilvusStandaloneError):
+            pass
+        errors = "\n".join(lines) or "(none)"
+        return (
+            f"--- error lines in {self.log_path} ---\n{errors}\n"
+            f"--- end of {self.log_path} ---\n{self.log_tail(tail_bytes)}"
+        )
+
     # -------------------------------------------------------------------------------- start / stop
     def start(self) -> MilvusStandalone:
         """Start the server and wait until it answers an RPC. Returns ``self``."""
@@ -279,16 +299,23 @@ class MilvusStandalone:
         began = time.monotonic()
         bin_dir = _unpacked_binaries(self._cache_dir)
         for attempt in range(1, _START_ATTEMPTS + 1):
-            self._launch(bin_dir)
             try:
+                self._launch(bin_dir)
                 self._wait_ready(began + self._startup_timeout)
-            except MilvusStandaloneError as exc:
+            except BaseException as exc:
+                if not isinstance(exc, MilvusStandaloneError):
+                    self.stop()
+                    raise
                 port_clash = "address already in use" in str(exc).lower()
-                self.stop()
                 time_left = time.monotonic() < began + self._startup_timeout
                 if port_clash and attempt < _START_ATTEMPTS and time_left:
+                    self.stop()
                     continue
-                raise
+                kept = self._keep_log()
+                self.stop()
+                if kept is None:
+                    raise
+                raise MilvusStandaloneError(f"{exc}\n(the whole server log is kept at {kept})") from exc
             break
         self.startup_seconds = time.monotonic() - began
         return self
@@ -350,7 +377,10 @@ class MilvusStandalone:
             config.set(f"{component}.ip", "127.0.0.1")
         for key, value in self._extra_config.items():
             config.set(key, value if not isinstance(value, bool) else str(value).lower())
-        config.resolve()  # also writes the config file
+        try:
+            config.resolve()  # checks that every port can be bound, writes the config file
+        except RuntimeError as exc:  # "set X=PORT, but bind failed": taken since we picked it
+            raise MilvusStandaloneError(f"port clash, address already in use: {exc}") from exc
 
         env = dict(os.environ)
         env.update(
@@ -376,6 +406,34 @@ class MilvusStandalone:
             self, _cleanup, self._proc, None if self._keep_data_dir else data_dir, self._stop_grace
         )
 
+    def _keep_log(self) -> Path | None:
+        """Move the log of a failed start out of the data directory (which stop() removes)."""
+        if self._keep_data_dir or self._data_dir is None:
+            return None
+        kept = self._data_dir.with_name(self._data_dir.name + ".log")
+        try:
+            shutil.move(self.log_path, kept)
+        except OSError:
+            return None
+        return kept
+
+    def _scan_log(self, offset: int) -> tuple[int, str | None]:
+        """Look for a port clash in the log written since ``offset``; return the new offset and the line."""
+        start_at = max(0, offset - len(_PORT_CLASH))  # overlap: a match may straddle two reads
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(start_at)
+                chunk = log.read()
+        except OSError:
+            return offset, None
+        at = chunk.find(_PORT_CLASH)
+        if at < 0:
+            return start_at + len(chunk), None
+        start = chunk.rfind(b"\n", 0, at) + 1
+        end = chunk.find(b"\n", at)
+        line = chunk[start : end if end >= 0 else len(chunk)]
+        return start_at + len(chunk), line.decode("utf-8", "replace")[:600]
+
     def _wait_ready(self, deadline: float) -> None:
         """Poll until the health endpoint says OK and a ShowCollections RPC succeeds."""
         import grpc
@@ -388,20 +446,24 @@ class MilvusStandalone:
         stub = milvus_pb2_grpc.MilvusServiceStub(channel)
         last_error = "no answer yet"
         healthy = False
+        log_offset = 0
         try:
             while True:
                 code = self._proc.poll()
                 if code is not None:
                     raise MilvusStandaloneError(
                         f"Milvus standalone exited with code {code} while starting; "
-                        f"last error: {last_error}\n"
-                        f"--- end of {self.log_path} ---\n{self.log_tail()}"
+                        f"last error: {last_error}\n{self.log_digest()}"
                     )
                 if time.monotonic() >= deadline:
                     raise MilvusStandaloneError(
-                        f"Milvus standalone not up within {self._startup_timeout:g} s; last error: "
-                        f"{last_error}\n--- end of {self.log_path} ---\n{self.log_tail()}"
+                        f"Milvus standalone not up within {self._startup_timeout:g} s; "
+                        f"last error: {last_error}\n{self.log_digest()}"
                     )
+                # A port taken since we picked it: some components die, others (metrics) only log it.
+                log_offset, clash = self._scan_log(log_offset)
+                if clash is not None:
+                    raise MilvusStandaloneError(f"port clash: {clash}\n{self.log_digest()}")
                 if not healthy:
                     try:
                         with urllib.request.urlopen(health_url, timeout=2) as resp:

@@ -127,3 +127,12 @@ async def test_two_clients_share_one_embedded_server(lite: str) -> None:
         assert first.statistics().rpcs.get("LoadCollection") == 1
     async with asyncload.connect(lite) as third:  # a restarted Milvus Lite keeps data, not loads
         assert "books" in await third.list_collections()
+
+
+async def test_refresh_load_completes_on_milvus_lite(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        await (await client.load_collection("books"))
+        refresh = await client.refresh_load("books")
+        assert refresh.refresh
+        final = await refresh.wait(timeout=30)
+        assert final.loaded

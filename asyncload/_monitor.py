@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ._policy import PollingConfig, PollSchedule
+from ._policy import PollingConfig, PollSchedule, TickPhase
 from ._ratelimit import RateLimiter
 from .errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
 
@@ -50,10 +50,11 @@ class Failure:
 class Watch:
     """What the monitor knows about one target, and the waiters following it."""
 
-    def __init__(self, key: WatchKey, config: PollingConfig, now: float) -> None:
+    def __init__(self, key: WatchKey, config: PollingConfig, now: float, phase: TickPhase | None) -> None:
         self.key = key
         self.config = config
-        self.schedule = PollSchedule(config, now)
+        self.phase = phase
+        self.schedule = PollSchedule(config, now, phase)
         self.observation: Observation | None = None
         #: The server's verdict that the load ended without loading (failed, or released).
         self.load_failure: Failure | None = None
@@ -79,7 +80,7 @@ class Watch:
 
         A refresh load is scheduled on the slower of the load and refresh percentages.
         """
-        self.schedule = PollSchedule(self.config, now)
+        self.schedule = PollSchedule(self.config, now, self.phase)
         self.refresh = refresh
         self.load_failure = None
         self.notify()
@@ -113,13 +114,15 @@ class LoadMonitor:
         self.config = config
         self._watches: dict[WatchKey, Watch] = {}
         self._limiter = RateLimiter(config.max_polls_per_second)
+        #: The server's load-checker phase, learned from every watched load of this client.
+        self.phase = TickPhase(config.server_tick) if config.server_tick else None
         self.closed: AsyncLoadError | None = None
 
     def watch(self, collection: str, partitions: tuple[str, ...] = ()) -> Watch:
         key = (collection, tuple(sorted(partitions)))
         found = self._watches.get(key)
         if found is None:
-            found = self._watches[key] = Watch(key, self.config, anyio.current_time())
+            found = self._watches[key] = Watch(key, self.config, anyio.current_time(), self.phase)
         return found
 
     @property
@@ -153,7 +156,7 @@ class LoadMonitor:
             received_at = anyio.current_time()
             watch.observation = Observation(number, sent_at, received_at, answer.percent, answer.refresh_percent)
             scheduled = min(answer.percent, answer.refresh_percent) if watch.refresh else answer.percent
-            watch.schedule.observe(received_at, scheduled)
+            watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
         watch.notify()
 
     def enter(self, watch: Watch, *, stream: bool = False) -> None:

@@ -3,13 +3,21 @@
 Fed with observations ``(time, percent)`` it answers the time of the next poll, an ETA, and whether
 the load has stalled. Times are whatever clock the caller uses (the monitor uses anyio's).
 
-The schedule:
+Milvus's query coordinator advances loads on a fixed tick (``queryCoord.checkInterval``, 1 s by
+default): measured on Milvus 2.3.5, every change of a load's percentage lands on one grid of ticks,
+shared by all the server's loads. So the schedule is:
+
 - poll at once after submission;
-- while progress is flat, back off geometrically from ``min_interval`` to ``max_interval``;
-- once progress moves, learn the rate and jump to just before the predicted finish, then poll
-  densely (``finish_interval``) through a window around it; past the window, back off again;
-- never poll faster than ``min_interval`` (the server updates progress every ~200 ms) except
-  inside the finish window.
+- while the tick's phase is unknown, probe every ``probe_interval`` (backing off slowly while flat);
+- every observed change bounds a tick between the poll before (sent) and the poll that saw it
+  (received); the client-wide :class:`TickPhase` intersects these bounds, across loads;
+- once the phase is known, poll only through each tick's window (``window_step`` apart) and just
+  after it; a change seen inside a window narrows the phase further, so polls settle to about one
+  per tick, right after it;
+- a load flat for long skips ticks (every 2nd, then 4th...; at most ``max_interval`` between polls);
+- without ticks (``server_tick=None``) learn the rate and poll densely around the predicted finish.
+
+Never faster than ``finish_interval`` between two polls, never slower than ``max_interval``.
 """
 
 from __future__ import annotations
@@ -19,23 +27,31 @@ from dataclasses import dataclass, field
 
 from .errors import InvalidArgumentError
 
-__all__ = ["PollSchedule", "PollingConfig"]
+__all__ = ["PollSchedule", "PollingConfig", "TickPhase"]
 
 
 @dataclass(frozen=True)
 class PollingConfig:
-    """Tunable polling behaviour; the defaults suit Milvus's ~200 ms progress updates."""
+    """Tunable polling behaviour; the defaults suit Milvus (1 s load checker, ~200 ms progress updates)."""
 
     min_interval: float = 0.2
     max_interval: float = 5.0
     finish_interval: float = 0.05
     backoff: float = 1.6
-    #: Fraction of the predicted remaining time polled densely around the predicted finish.
+    #: Fraction of the predicted remaining time polled densely around the predicted finish (no ticks).
     finish_window: float = 0.15
     #: No progress for this long counts as a stall (Milvus itself fails a load after 600 s).
     stall_timeout: float = 300.0
     #: Cap on progress polls per second for one client, shared fairly by every watched load.
     max_polls_per_second: float = 50.0
+    #: The server's load-checker period (Milvus ``queryCoord.checkInterval``); None: do not assume ticks.
+    server_tick: float | None = 1.0
+    #: Poll spacing while the tick's phase is unknown.
+    probe_interval: float = 0.5
+    #: Poll spacing inside a tick's window.
+    window_step: float = 0.15
+    #: How long after a tick's window closes the closing poll goes out.
+    tick_margin: float = 0.02
 
     def __post_init__(self) -> None:
         if not 0 < self.finish_interval <= self.min_interval <= self.max_interval:
@@ -49,6 +65,61 @@ class PollingConfig:
             raise InvalidArgumentError(f"stall_timeout must be positive, got {self.stall_timeout}")
         if not self.max_polls_per_second > 0:
             raise InvalidArgumentError(f"max_polls_per_second must be positive, got {self.max_polls_per_second}")
+        if self.server_tick is not None and not self.server_tick > 0:
+            raise InvalidArgumentError(f"server_tick must be positive or None, got {self.server_tick}")
+        if self.server_tick is not None and not self.finish_interval <= self.probe_interval <= self.max_interval:
+            raise InvalidArgumentError(
+                f"probe_interval must lie between finish_interval and max_interval, got {self.probe_interval}"
+            )
+        if not self.finish_interval <= self.window_step:
+            raise InvalidArgumentError(f"window_step must be >= finish_interval, got {self.window_step}")
+        if self.tick_margin < 0:
+            raise InvalidArgumentError(f"tick_margin must be >= 0, got {self.tick_margin}")
+
+
+@dataclass
+class TickPhase:
+    """When the server's load checker ticks, as far as observed: some tick fell in ``[lo, hi]``,
+    and ticks repeat every ``period``. One per client, fed by every watched load."""
+
+    period: float
+    lo: float | None = None
+    hi: float | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.lo is not None
+
+    @property
+    def width(self) -> float:
+        return math.inf if self.lo is None or self.hi is None else self.hi - self.lo
+
+    def observe_change(self, before: float, after: float) -> None:
+        """A change happened after ``before`` (the previous poll's send time) and no later than
+        ``after`` (the time the poll that saw it was answered)."""
+        if after - before >= 0.6 * self.period or after < before:
+            return  # too vague to say anything about the phase
+        if self.lo is None or self.hi is None:
+            self.lo, self.hi = before, after
+            return
+        nearest = round((before - self.lo) / self.period)
+        overlaps = [
+            (max(self.lo + k * self.period, before), min(self.hi + k * self.period, after))
+            for k in (nearest - 1, nearest, nearest + 1)
+        ]
+        pieces = [(lo, hi) for lo, hi in overlaps if lo <= hi]
+        if pieces:  # the true tick is in one of them: keep their hull, never a guess between them
+            self.lo, self.hi = min(lo for lo, _ in pieces), max(hi for _, hi in pieces)
+        else:  # inconsistent with what was known (drift, another period): trust the newest
+            self.lo, self.hi = before, after
+
+    def window_after(self, time: float) -> tuple[float, float]:
+        """The first tick window ``(start, end)`` ending after ``time`` (a poll answered at ``time``
+        has seen every tick of the windows ending before it)."""
+        assert self.lo is not None
+        assert self.hi is not None
+        k = math.floor((time - self.hi) / self.period + 1e-9) + 1
+        return self.lo + k * self.period, self.hi + k * self.period
 
 
 @dataclass
@@ -57,13 +128,20 @@ class PollSchedule:
 
     config: PollingConfig
     started_at: float
+    phase: TickPhase | None = None
     _first: tuple[float, int] | None = field(default=None, init=False)
     _last: tuple[float, int] | None = field(default=None, init=False)
     _last_change: tuple[float, int] | None = field(default=None, init=False)
+    _last_sent: float | None = field(default=None, init=False)
     _flat_polls: int = field(default=0, init=False)
 
-    def observe(self, time: float, percent: int) -> None:
-        """Record an answer; percentages are clamped to be monotone (the server's may wobble)."""
+    def observe(self, time: float, percent: int, *, sent_at: float | None = None) -> None:
+        """Record an answer received at ``time`` for a poll sent at ``sent_at`` (default: ``time``).
+
+        Percentages are clamped to be monotone (the server's may wobble). A change feeds the
+        shared tick phase with its bounds.
+        """
+        sent = time if sent_at is None else min(sent_at, time)
         if self._last is not None:
             percent = max(percent, self._last[1])
             time = max(time, self._last[0])
@@ -73,9 +151,12 @@ class PollSchedule:
         elif self._last is not None and percent > self._last[1]:
             self._last_change = (time, percent)
             self._flat_polls = 0
+            if self.phase is not None and self._last_sent is not None:
+                self.phase.observe_change(self._last_sent, time)
         else:
             self._flat_polls += 1
         self._last = (time, percent)
+        self._last_sent = sent
 
     @property
     def percent(self) -> int:
@@ -123,6 +204,30 @@ class PollSchedule:
         if self.finished:
             return math.inf
         last_t = self._last[0]
+        if self.phase is None:
+            wanted = self._rate_schedule(last_t)
+        elif self.phase.known and self.phase.width < 0.6 * self.phase.period:
+            wanted = self._tick_schedule(last_t, self.phase)
+        else:
+            wanted = last_t + cfg.probe_interval * cfg.backoff ** (self._flat_polls // 8)
+        return min(max(wanted, last_t + cfg.finish_interval), last_t + cfg.max_interval)
+
+    def _tick_schedule(self, last_t: float, phase: TickPhase) -> float:
+        """The next point of the next tick window: spread ``window_step`` apart, the last one
+        ``tick_margin`` after the window closes. A load flat for long skips ticks (1, 3, 7...)."""
+        cfg = self.config
+        skip = min(2 ** (self._flat_polls // 16) - 1, max(0, int(cfg.max_interval // phase.period) - 1))
+        start, end = phase.window_after(last_t + skip * phase.period)
+        steps = max(1, math.ceil((end - start) / cfg.window_step))
+        for j in range(1, steps + 1):
+            point = start + j * (end - start) / steps + cfg.tick_margin
+            if point > last_t + 1e-9:
+                return point
+        return end + cfg.tick_margin
+
+    def _rate_schedule(self, last_t: float) -> float:
+        """Without ticks: back off while flat; jump towards the rate's predicted finish, then densely."""
+        cfg = self.config
         backoff = min(cfg.max_interval, cfg.min_interval * cfg.backoff**self._flat_polls)
         finish = self.predicted_finish()
         if finish is None or self._last_change is None:
@@ -130,8 +235,7 @@ class PollSchedule:
         remaining = finish - self._last_change[0]
         window = max(cfg.finish_interval * 2, cfg.finish_window * remaining)
         if last_t < finish - window:
-            # Far from the predicted finish: jump towards it, at least min_interval, at most max_interval.
-            return min(last_t + cfg.max_interval, max(last_t + cfg.min_interval, finish - window))
+            return max(last_t + cfg.min_interval, finish - window)
         if last_t < finish + window:
             return last_t + cfg.finish_interval
         return last_t + backoff

@@ -19,7 +19,7 @@ from ._fake import FakeMilvus, error_status, fake_milvus, grpc_abort, progress, 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "root:S3cret-Passw0rd"
-FAST = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02)
+FAST = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02, server_tick=None)
 
 
 @pytest.fixture
@@ -214,7 +214,9 @@ async def test_client_timeout_raises_deadline_exceeded(fake: tuple[FakeMilvus, s
 async def test_stall_is_an_event_in_streams_and_an_error_on_request(fake: tuple[FakeMilvus, str]) -> None:
     server, uri = fake
     server.script("GetLoadingProgress", progress(40))
-    polling = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02, stall_timeout=0.4)
+    polling = asyncload.PollingConfig(
+        min_interval=0.05, max_interval=0.1, finish_interval=0.02, stall_timeout=0.4, server_tick=None
+    )
     async with asyncload.connect(uri, polling=polling) as client:
         task = await client.load_collection("c")
         with pytest.raises(asyncload.LoadStalledError) as info:
@@ -333,7 +335,7 @@ async def test_the_poll_rate_cap_holds_across_many_watched_loads(fake: tuple[Fak
     server, uri = fake
     server.script("GetLoadingProgress", progress(10))
     polling = asyncload.PollingConfig(
-        min_interval=0.02, max_interval=0.02, finish_interval=0.02, max_polls_per_second=25
+        min_interval=0.02, max_interval=0.02, finish_interval=0.02, max_polls_per_second=25, server_tick=None
     )
     async with asyncload.connect(uri, polling=polling) as client:
         tasks = [await client.load_collection(f"c{i}") for i in range(40)]

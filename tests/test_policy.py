@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asyncload import PollingConfig
-from asyncload._policy import PollSchedule
+from asyncload._policy import PollSchedule, TickPhase
 
 CONFIG = PollingConfig()
 
@@ -153,3 +153,96 @@ def test_stall_after_the_timeout_without_progress() -> None:
 def test_inconsistent_configs_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs)).split("_")[0]):
         PollingConfig(**kwargs)
+
+
+# -- tick-aware scheduling (Milvus's load checker ticks every queryCoord.checkInterval) -------------
+
+TICKS = PollingConfig()  # server_tick=1.0
+
+
+def on_tick_grid(phi: float, ticks: list[int]) -> list[tuple[float, int]]:
+    """A load whose percentage changes only on ticks phi + k: (time, percent) steps ending at 100."""
+    steps = [(0.0, 0)]
+    for n, k in enumerate(ticks, start=1):
+        steps.append((phi + k, 100 if n == len(ticks) else min(99, 10 * n)))
+    return steps
+
+
+def simulate_ticks(
+    load: list[tuple[float, int]], phase: TickPhase, start: float = 0.0, latency: float = 0.001
+) -> list[float]:
+    """Drive a tick-aware schedule (sharing ``phase``); returns the poll send times."""
+    schedule = PollSchedule(TICKS, start, phase)
+    sent: list[float] = []
+    now = start
+    for _ in range(10_000):
+        due = schedule.next_poll_at()
+        if math.isinf(due):
+            return sent
+        now = max(now, due)
+        sent.append(now)
+        schedule.observe(now + latency, percent_at(load, now - start + latency / 2), sent_at=now)
+        now += latency
+    raise AssertionError("the schedule did not terminate")
+
+
+@st.composite
+def tick_loads(draw: st.DrawFn) -> tuple[float, list[int]]:
+    phi = draw(st.floats(min_value=0.0, max_value=0.999))
+    first = draw(st.integers(min_value=1, max_value=4))
+    gaps = draw(st.lists(st.integers(min_value=1, max_value=4), min_size=0, max_size=4))
+    ticks = [first]
+    for gap in gaps:
+        ticks.append(ticks[-1] + gap)
+    return phi, ticks
+
+
+@settings(max_examples=300, deadline=None)
+@given(tick_loads())
+def test_tick_schedule_terminates_within_the_caps(case: tuple[float, list[int]]) -> None:
+    phi, ticks = case
+    load = on_tick_grid(phi, ticks)
+    sent = simulate_ticks(load, TickPhase(1.0))
+    assert sent[0] == 0.0
+    for t0, t1 in itertools.pairwise(sent):
+        assert TICKS.finish_interval - 1e-9 <= t1 - t0 <= TICKS.max_interval + 1e-9
+    assert sent[-1] >= load[-1][0] - 1e-9, "the last poll saw the finished load"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(min_value=0.0, max_value=0.999),
+    st.lists(st.tuples(st.integers(0, 50), st.floats(0.0, 0.59), st.floats(0.0, 1.0)), min_size=1, max_size=20),
+)
+def test_tick_phase_never_excludes_the_true_ticks(phi: float, spans: list[tuple[int, float, float]]) -> None:
+    """Fed true bounds (each containing a real tick), the known window always holds a real tick."""
+    phase = TickPhase(1.0)
+    for k, width, offset in spans:
+        tick = phi + k
+        before = tick - width * offset
+        after = before + width
+        phase.observe_change(before, after)
+        assert phase.lo is not None
+        assert phase.hi is not None
+        nearest = phi + round(phase.lo - phi)
+        candidates = [nearest - 1, nearest, nearest + 1]
+        assert any(phase.lo - 1e-9 <= c <= phase.hi + 1e-9 for c in candidates)
+
+
+def test_a_learned_phase_brings_polls_down_to_about_one_per_tick() -> None:
+    phase = TickPhase(1.0)
+    cold = simulate_ticks(on_tick_grid(0.37, [2, 4]), phase)
+    assert phase.width < 0.6, "the cold load taught the client the tick's phase"
+    start = 20.0
+    warm = simulate_ticks(on_tick_grid(0.37, [2, 4]), phase, start=start)
+    finished_at = start + 0.37 + 4
+    assert len(warm) < len(cold)
+    assert len(warm) <= 8, f"about one poll per tick over 4.4 s, got {len(warm)}: {warm}"
+    assert warm[-1] - finished_at <= phase.width + TICKS.window_step + TICKS.tick_margin + 0.01
+    # A fixed 0.2 s poller sends 23 polls for this load, and sees completion 0.1 s late on average.
+
+
+def test_without_ticks_the_schedule_falls_back_to_the_rate() -> None:
+    schedule = PollSchedule(PollingConfig(server_tick=None), 0.0, None)
+    schedule.observe(0.0, 0)
+    assert schedule.next_poll_at() == pytest.approx(0.2)

@@ -460,7 +460,13 @@ class AsyncClient:
 
 
 def _make_transport(target: str, *, secure: bool, metadata: Sequence[tuple[str, str]]) -> Transport:
-    options = [("grpc.max_receive_message_length", 64 * 1024 * 1024), ("grpc.enable_retries", 0)]
+    options = [
+        ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+        ("grpc.enable_retries", 0),  # asyncload retries itself, inside the caller's deadline
+        # Own subchannels: closing the client closes its connections, so no late event (a GOAWAY from
+        # a server stopping later) reaches an event loop that has ended.
+        ("grpc.use_local_subchannel_pool", 1),
+    ]
     if sniffio.current_async_library() == "asyncio":
         from ._transport.aio import AioTransport
 

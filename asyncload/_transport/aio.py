@@ -48,8 +48,16 @@ class AioTransport:
             await done.wait()
         except BaseException:
             call.cancel()
+            # Let the cancelled call finish on this loop: its completion must not reach a loop that
+            # has ended by the time gRPC reports it.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+                await done.wait()
             raise
         return await call
 
     async def aclose(self) -> None:
+        """Close the channel, then give gRPC's poller a moment to hand this loop the last completions
+        (cancellations, the connection's shutdown): reported after the loop ended, they would be
+        delivered to a closed loop."""
         await self._channel.close(grace=None)
+        await anyio.sleep(0.05)

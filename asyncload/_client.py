@@ -121,6 +121,11 @@ class AsyncClient:
         return self._state
 
     @property
+    def embedded(self) -> bool:
+        """Whether this client runs an embedded Milvus Lite (a ``.db`` path) in this process."""
+        return self._endpoint.embedded
+
+    @property
     def uri(self) -> str:
         """Where this client connects (never with credentials)."""
         return self._endpoint.describe()

@@ -50,6 +50,8 @@ class PollingConfig:
     probe_interval: float = 0.5
     #: Poll spacing inside a tick's window.
     window_step: float = 0.15
+    #: A tick window narrower than this gets one poll, just after it closes.
+    fine_window: float = 0.08
     #: How long after a tick's window closes the closing poll goes out.
     tick_margin: float = 0.02
 
@@ -218,7 +220,10 @@ class PollSchedule:
         cfg = self.config
         skip = min(2 ** (self._flat_polls // 16) - 1, max(0, int(cfg.max_interval // phase.period) - 1))
         start, end = phase.window_after(last_t + skip * phase.period)
-        steps = max(1, math.ceil((end - start) / cfg.window_step))
+        width = end - start
+        # Wide windows: a poll every window_step. Narrower than that but wider than fine_window: also
+        # a poll at the middle, so the next change seen there halves the phase (and the lag after it).
+        steps = math.ceil(width / cfg.window_step) if width > cfg.window_step else 2 if width > cfg.fine_window else 1
         for j in range(1, steps + 1):
             point = start + j * (end - start) / steps + cfg.tick_margin
             if point > last_t + 1e-9:

@@ -1,0 +1,127 @@
+"""How the command line shows results: the status table, the footprint table and totals, JSON shapes.
+
+Pure rendering through an :class:`~asyncload._cli_output.Output`; no I/O of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from ._cli_output import Column, Output
+from ._footprint_estimate import Footprint
+from .footprint import human_bytes
+
+__all__ = ["footprint_document", "show_footprint", "show_status"]
+
+
+def show_status(out: Output, where: str, listed: Sequence[dict[str, Any]]) -> None:
+    if not listed:
+        out.line(f"no collections at {where}")
+        return
+    out.table(
+        [Column("collection"), Column("state"), Column("progress", True), Column("rows", True), Column("memory", True)],
+        [
+            [
+                r["name"],
+                r["state"],
+                f"{r['percent']}%" if "percent" in r else "?",
+                f"{r['rows']:,}" if "rows" in r else "?",
+                human_bytes(r["estimated_bytes"]) if "estimated_bytes" in r else "?",
+            ]
+            for r in listed
+        ],
+        title=f"{where}: {len(listed)} collection(s)",
+    )
+    out.line("memory: estimated for a load of every field (asyncload footprint COLLECTION for details)", style="dim")
+    for r in listed:
+        if "error" in r:
+            out.warn(f"{r['name']}: {r['error']}")
+
+
+def footprint_document(fp: Footprint) -> dict[str, Any]:
+    fields = []
+    for f in fp.fields:
+        entry = asdict(f)
+        entry["dtype"] = f.dtype.milvus_name
+        entry["share"] = f.bytes / fp.selected_bytes if f.selected and fp.selected_bytes else 0.0
+        fields.append(entry)
+    return {
+        "collection": fp.collection,
+        "rows": fp.rows,
+        "replica_number": fp.replica_number,
+        "fields": fields,
+        "totals": {
+            "selected_bytes": fp.selected_bytes,
+            "overhead_bytes": fp.overhead_bytes,
+            "total_selected": fp.total_selected,
+            "all_bytes": fp.all_bytes,
+            "total_all": fp.total_all,
+            "peak_bytes": fp.peak_bytes,
+            "disk_bytes": fp.disk_bytes,
+        },
+        "assumptions": list(fp.assumptions),
+    }
+
+
+def _size_from(basis: str) -> str:
+    """The estimator's basis in a word: type (fixed width), schema (default), or the sample size."""
+    head = basis.split(";")[0]
+    if head.startswith("sampled "):
+        return head.removeprefix("sampled ")
+    return {"fixed width": "type", "schema default": "schema"}.get(head, head)
+
+
+def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> None:
+    """The per-field table and the totals (nothing in JSON mode)."""
+    replicas = f", {fp.replica_number} replicas" if fp.replica_number > 1 else ""
+    rows = []
+    for f in fp.fields:
+        share = f.bytes / fp.selected_bytes if f.selected and fp.selected_bytes else 0.0
+        rows.append(
+            [
+                f.name,
+                f.dtype.milvus_name + (f"({f.dim})" if f.dim else ""),
+                f.index_type or "",
+                human_bytes(f.raw_bytes),
+                human_bytes(f.index_bytes) if f.index_type else "",
+                human_bytes(f.bytes) if f.selected else "-",
+                f"{share:.0%}" if f.selected else "",
+                "yes" if f.selected else "no",
+                _size_from(f.basis),
+            ]
+        )
+    columns = [
+        Column("field"),
+        Column("type"),
+        Column("index"),
+        Column("raw", True),
+        Column("index mem", True),
+        Column("resident", True),
+        Column("share", True),
+        Column("load"),
+        Column("size from"),
+    ]
+    out.table(columns, rows, title=f"{fp.collection}: {fp.rows:,} rows{replicas}")
+    saving = fp.total_all - fp.total_selected
+    lines = [
+        ("selected fields", human_bytes(fp.selected_bytes), ""),
+        ("per-row overhead", human_bytes(fp.overhead_bytes), "timestamps and the primary-key bloom filter"),
+        (
+            "total",
+            human_bytes(fp.total_selected),
+            f"{human_bytes(saving)} less than every field ({human_bytes(fp.total_all)})"
+            if saving > 0
+            else "every field",
+        ),
+        ("peak while loading", human_bytes(fp.peak_bytes), "text and JSON are counted twice while loading"),
+    ]
+    if fp.disk_bytes:
+        lines.append(("on disk", human_bytes(fp.disk_bytes), "mmap / DiskANN"))
+    for label, value, note in lines:
+        text = f"  {label:<19}{value:>10}" + (f"   {note}" if note else "")
+        out.line(text, style="bold" if label == "total" else None)
+    if assumptions:
+        for note in fp.assumptions:
+            out.line(f"  note: {note}", style="dim")

@@ -333,22 +333,19 @@ class AsyncClient:
         await self._release(check_collection_name(collection), partitions)
 
     async def _release(self, collection: str, partitions: tuple[str, ...] | None) -> None:
-        api = self._api
-        if partitions is None:
-            await api.release_collection(collection)
-        else:
-            await api.release_partitions(collection, partitions)
-        self._monitor.released(
-            collection,
-            partitions,
-            LoadReleasedError(
-                f"{collection!r}"
-                + (f" partitions {list(partitions)}" if partitions else "")
-                + " was released before it finished loading",
-                code=0,
-                operation="release",
-            ),
-        )
+        api, monitor = self._api, self._monitor
+        target = f"{collection!r}" + (f" partitions {list(partitions)}" if partitions else "")
+        error = LoadReleasedError(f"{target} was released before it finished loading", code=0, operation="release")
+        monitor.releasing(collection, partitions, error)
+        try:
+            if partitions is None:
+                await api.release_collection(collection)
+            else:
+                await api.release_partitions(collection, partitions)
+        except BaseException:
+            monitor.release_failed(collection, partitions)
+            raise
+        monitor.released(collection, partitions, error)
 
     # -- state ----------------------------------------------------------------------------------
 

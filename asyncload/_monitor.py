@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ._batch import ProgressBatcher
 from ._policy import PollingConfig, PollSchedule, TickPhase
 from ._ratelimit import RateLimiter
 from .errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
@@ -62,6 +63,8 @@ class Watch:
         self.transport_failure: Failure | None = None
         self.polls_sent = 0
         self.refresh = False
+        #: Set while this client's release of the target is in flight: the error its loads end with.
+        self.releasing: LoadReleasedError | None = None
         self.waiters = 0
         self.streams = 0
         self._changed = anyio.Event()
@@ -114,6 +117,7 @@ class LoadMonitor:
         self.config = config
         self._watches: dict[WatchKey, Watch] = {}
         self._limiter = RateLimiter(config.max_polls_per_second)
+        self._batcher = ProgressBatcher(api, task_group, self._limiter, config.batch_delay)
         #: The server's load-checker phase, learned from every watched load of this client.
         self.phase = TickPhase(config.server_tick) if config.server_tick else None
         self.closed: AsyncLoadError | None = None
@@ -136,27 +140,55 @@ class LoadMonitor:
     async def poll(self, watch: Watch) -> None:
         """Ask the server once about ``watch`` and record the answer (or the failure).
 
-        Every poll of the client goes through one rate limiter (``max_polls_per_second``).
-        Cancelling it abandons the RPC; nothing is recorded.
+        Whole-collection polls falling due together share one batched RPC when the server allows;
+        otherwise (and for partitions, refreshes, or what a batch could not tell) one
+        GetLoadingProgress. Every RPC goes through the client's rate limiter
+        (``max_polls_per_second``). Cancelling it abandons the RPC; nothing is recorded.
         """
-        await self._limiter.acquire()
         number = watch.polls_sent
         watch.polls_sent += 1
+        if self._batchable(watch):
+            answer = await self._batcher.percent(watch.collection)
+            if answer is not None:
+                self._record(watch, number, answer.sent_at, answer.received_at, answer.percent, 100)
+                return
+        await self._limiter.acquire()
         sent_at = anyio.current_time()
         try:
-            answer = await self._api.get_loading_progress(watch.collection, watch.partitions)
+            progress = await self._api.get_loading_progress(watch.collection, watch.partitions)
         except ServerError as exc:
-            error = LoadFailedError(exc.reason, code=exc.code, operation="load")
-            error.__cause__ = exc
-            if not isinstance(getattr(watch.load_failure, "error", None), LoadReleasedError):
-                watch.load_failure = Failure(number, error)  # a release stays the reason
+            self._record_failure(watch, number, exc)
         except AsyncLoadError as exc:
             watch.transport_failure = Failure(number, exc)
+            watch.notify()
         else:
             received_at = anyio.current_time()
-            watch.observation = Observation(number, sent_at, received_at, answer.percent, answer.refresh_percent)
-            scheduled = min(answer.percent, answer.refresh_percent) if watch.refresh else answer.percent
-            watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
+            self._record(watch, number, sent_at, received_at, progress.percent, progress.refresh_percent)
+
+    def _batchable(self, watch: Watch) -> bool:
+        if not (self._batcher.enabled and self.config.batch_polls) or watch.partitions or watch.refresh:
+            return False
+        polling = sum(1 for w in self._watches.values() if w.waiters and not w.partitions and not w.refresh)
+        return polling > 1
+
+    def _record(
+        self, watch: Watch, number: int, sent_at: float, received_at: float, percent: int, refresh: int
+    ) -> None:
+        watch.observation = Observation(number, sent_at, received_at, percent, refresh)
+        scheduled = min(percent, refresh) if watch.refresh else percent
+        watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
+        watch.notify()
+
+    def _record_failure(self, watch: Watch, number: int, exc: ServerError) -> None:
+        current = getattr(watch.load_failure, "error", None)
+        if isinstance(current, LoadReleasedError):
+            return  # a release stays the reason
+        if watch.releasing:  # "not loaded" while this client releases it: that is the release
+            error: LoadFailedError = watch.releasing
+        else:
+            error = LoadFailedError(exc.reason, code=exc.code, operation="load")
+        error.__cause__ = exc
+        watch.load_failure = Failure(number, error)
         watch.notify()
 
     def enter(self, watch: Watch, *, stream: bool = False) -> None:
@@ -205,12 +237,28 @@ class LoadMonitor:
         for watch in self._watches.values():
             watch.fail(error, load_failed=False)
 
+    def _released_watches(self, collection: str, partitions: tuple[str, ...] | None) -> list[Watch]:
+        return [
+            watch
+            for (name, watched), watch in self._watches.items()
+            if name == collection and (partitions is None or set(partitions) & set(watched))
+        ]
+
+    def releasing(self, collection: str, partitions: tuple[str, ...] | None, error: LoadReleasedError) -> None:
+        """A release is about to be sent: polls failing meanwhile mean the release, not a failed load."""
+        for watch in self._released_watches(collection, partitions):
+            watch.releasing = error
+
+    def release_failed(self, collection: str, partitions: tuple[str, ...] | None) -> None:
+        for watch in self._released_watches(collection, partitions):
+            watch.releasing = None
+
     def released(self, collection: str, partitions: tuple[str, ...] | None, error: AsyncLoadError) -> None:
         """End the unfinished loads of a released target (all of a collection's, or those sharing a
         released partition) with ``error``."""
-        for (name, watched), watch in self._watches.items():
-            if name == collection and (partitions is None or set(partitions) & set(watched)):
-                watch.fail(error, load_failed=True)
+        for watch in self._released_watches(collection, partitions):
+            watch.releasing = None
+            watch.fail(error, load_failed=True)
 
 
 async def _until_restart(watch: Watch) -> None:

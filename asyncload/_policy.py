@@ -44,6 +44,10 @@ class PollingConfig:
     stall_timeout: float = 300.0
     #: Cap on progress polls per second for one client, shared fairly by every watched load.
     max_polls_per_second: float = 50.0
+    #: Share one ShowCollections(InMemory) call between whole-collection polls falling due together.
+    batch_polls: bool = True
+    #: How long a poll waits for others to join its batch.
+    batch_delay: float = 0.005
     #: The server's load-checker period (Milvus ``queryCoord.checkInterval``); None: do not assume ticks.
     server_tick: float | None = 1.0
     #: Poll spacing while the tick's phase is unknown.

@@ -14,7 +14,7 @@ import pytest
 import asyncload
 from asyncload._transport.proto import milvus_pb2
 
-from ._fake import FakeMilvus, error_status, fake_milvus, grpc_abort, progress, progress_error
+from ._fake import FakeMilvus, error_status, fake_milvus, grpc_abort, ok, progress, progress_error
 
 pytestmark = pytest.mark.anyio
 
@@ -355,3 +355,101 @@ async def test_the_poll_rate_cap_holds_across_many_watched_loads(fake: tuple[Fak
     assert sent <= 25 * elapsed + burst + 1
     assert len(polled) == 40, "every load gets its turn"
     assert max(polled.values()) - min(polled.values()) <= 2, "shared fairly"
+
+
+def in_memory(percent_of: Any) -> Any:
+    """A ShowCollections(InMemory) answer giving percent_of(name) for every requested name."""
+
+    def answer(request: Any, context: grpc.ServicerContext) -> Any:
+        names = list(request.collection_names)
+        return milvus_pb2.ShowCollectionsResponse(
+            collection_names=names,
+            inMemory_percentages=[percent_of(n) for n in names],
+            query_service_available=[True] * len(names),
+        )
+
+    return answer
+
+
+async def test_concurrent_loads_share_batched_polls(fake: tuple[FakeMilvus, str]) -> None:
+    server, uri = fake
+    start = time.monotonic()
+
+    def percent_now(name: str = "") -> int:
+        return 100 if time.monotonic() - start > 0.6 else 30
+
+    server.script("GetLoadingProgress", lambda request, context: progress(percent_now())(request, context))
+    server.script("ShowCollections", in_memory(percent_now))
+    async with asyncload.connect(uri, polling=FAST) as client:
+        tasks = [await client.load_collection(f"c{i}") for i in range(6)]
+        async with anyio.create_task_group() as tg:
+            for task in tasks:
+                tg.start_soon(task.wait)
+    assert all(t.done() and t.percent == 100 for t in tasks)
+    batches = server.calls["ShowCollections"]
+    assert batches >= 1
+    assert max(len(r.collection_names) for r in server.requests["ShowCollections"]) > 1
+    # 6 separate pollers would each have needed the polls one batch answers for all.
+    assert server.calls["GetLoadingProgress"] + batches < 6 * batches
+
+
+async def test_a_failing_batch_falls_back_to_each_collection_and_its_reason(fake: tuple[FakeMilvus, str]) -> None:
+    """One load fails (insufficient memory): the batch errors for everyone, each asks on its own."""
+    server, uri = fake
+    start = time.monotonic()
+
+    def progress_of(request: Any, context: grpc.ServicerContext) -> Any:
+        if request.collection_name == "bad" and time.monotonic() - start > 0.3:
+            return progress_error(52, "deny to load, insufficient memory")(request, context)
+        return progress(100 if time.monotonic() - start > 0.6 else 40)(request, context)
+
+    server.script("GetLoadingProgress", progress_of)
+    server.script(
+        "ShowCollections",
+        lambda r, c: milvus_pb2.ShowCollectionsResponse(status=error_status(65535, "collection not loaded[bad]")),
+    )
+    async with asyncload.connect(uri, polling=FAST) as client:
+        good = await client.load_collection("good")
+        bad = await client.load_collection("bad")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(good.wait)
+
+            async def fails() -> None:
+                with pytest.raises(asyncload.LoadFailedError, match="insufficient memory"):
+                    await bad
+
+            tg.start_soon(fails)
+    assert good.percent == 100
+    assert server.calls["ShowCollections"] >= 1, "a batch was tried while both were loading"
+    assert bad.exception() is not None and bad.exception().code == 52  # type: ignore[union-attr]
+
+
+async def test_release_racing_a_poll_still_reads_as_released(fake: tuple[FakeMilvus, str]) -> None:
+    """The server already answers "not loaded" (101) to polls while the release is in flight."""
+    server, uri = fake
+    releasing = {"now": False}
+
+    def progress_of(request: Any, context: grpc.ServicerContext) -> Any:
+        if releasing["now"]:
+            return progress_error(101, "collection not loaded[collection=1]")(request, context)
+        return progress(20)(request, context)
+
+    def slow_release(request: Any, context: grpc.ServicerContext) -> Any:
+        releasing["now"] = True
+        time.sleep(0.3)  # polls keep coming (and failing with 101) before the release answers
+        return ok()
+
+    server.script("GetLoadingProgress", progress_of)
+    server.script("ReleaseCollection", slow_release)
+    async with asyncload.connect(uri, polling=FAST) as client:
+        task = await client.load_collection("c")
+        async with anyio.create_task_group() as tg:
+
+            async def waiter() -> None:
+                with pytest.raises(asyncload.LoadReleasedError):
+                    await task
+
+            tg.start_soon(waiter)
+            await anyio.sleep(0.1)
+            await task.release()
+    assert isinstance(task.exception(), asyncload.LoadReleasedError)

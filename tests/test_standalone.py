@@ -34,12 +34,15 @@ def standalone_data(milvus_standalone: MilvusStandalone) -> Server:
 
     - ``small``: 1,000 rows, one segment (loads in 3-5 s, one intermediate percentage);
     - ``steps``: 100,000 rows in 128 segments over 2 shards (loads in ~12 s through many percentages);
-    - ``parts``: 3,000 rows over partitions p1, p2.
+    - ``parts``: 3,000 rows over partitions p1, p2;
+    - ``batch_a``, ``batch_b``, ``batch_c``: 1,000 rows each, loaded together.
     """
     uri, token = milvus_standalone.uri, milvus_standalone.token
     make_collection(uri, token, "small", rows=1_000, dim=16)
     make_collection(uri, token, "steps", rows=100_000, dim=16, segments=64, shards=2)
     make_collection(uri, token, "parts", rows=3_000, dim=16, partitions=("p1", "p2"))
+    for name in ("batch_a", "batch_b", "batch_c"):
+        make_collection(uri, token, name, rows=1_000, dim=16)
     return Server("standalone", uri, token)
 
 
@@ -222,3 +225,20 @@ async def test_wrong_or_missing_token_is_an_authentication_error(standalone_data
         assert client.statistics().rpcs["GetLoadState"] == 1, "never retried"
     if token:
         assert "wrong-password" not in str(info.value)
+
+
+async def test_concurrent_loads_share_batched_polls(client: asyncload.AsyncClient) -> None:
+    names = ["batch_a", "batch_b", "batch_c"]
+    tasks = [await client.load_collection(name) for name in names]
+    try:
+        async with anyio.create_task_group() as tg:
+            for task in tasks:
+                tg.start_soon(task.wait, 60)
+        assert all(t.latest.loaded for t in tasks)
+        rpcs = client.statistics().rpcs
+        assert rpcs.get("ShowCollections", 0) >= 1, "polls of the three loads went out together"
+        for name in names:
+            assert await client.get_load_state(name) is LoadState.LOADED
+    finally:
+        for name in names:
+            await client.release_collection(name)

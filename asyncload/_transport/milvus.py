@@ -194,16 +194,16 @@ class MilvusAPI:
         )
         return LoadingProgress(int(response.progress), int(getattr(response, "refresh_progress", 0)))
 
-    async def in_memory_percentages(self, collections: Sequence[str]) -> dict[str, int]:
-        """Loading percentages of many collections in one ShowCollections(InMemory) call.
-
-        Deprecated by newer Milvus; one unknown name fails the whole call.
-        """
+    async def in_memory_percentages(self, collections: Sequence[str]) -> dict[str, tuple[int, bool]]:
+        """Loading percentage and "query service available" of many collections in one
+        ShowCollections(InMemory) call. Deprecated by newer Milvus; one unloaded or unknown name
+        fails the whole call on Milvus 2.3 (Milvus Lite answers 0 and not available instead)."""
         request = milvus_pb2.ShowCollectionsRequest(type=_SHOW_IN_MEMORY, collection_names=list(collections))
         response = await self._call("ShowCollections", request, operation="show_collections")
+        serving = list(response.query_service_available) or [True] * len(response.collection_names)
         return {
-            str(name): int(pct)
-            for name, pct in zip(response.collection_names, response.inMemory_percentages, strict=False)
+            str(name): (int(pct), bool(up))
+            for name, pct, up in zip(response.collection_names, response.inMemory_percentages, serving, strict=False)
         }
 
     # -- descriptions ---------------------------------------------------------------------------

@@ -106,6 +106,12 @@ class LoadTask:
             status = "running on the server; release() stops it"
         return f"<LoadTask{kind} {target} {latest.state} {latest.percent}% ({status})>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+        """In a Jupyter kernel, a live progress widget (``asyncload[jupyter]``); elsewhere None: the text repr."""
+        from ._widgets.progress import task_mimebundle
+
+        return task_mimebundle(self, include, exclude)
+
     # -- waiting --------------------------------------------------------------------------------
 
     def __await__(self) -> Generator[Any, None, Progress]:

@@ -1,0 +1,294 @@
+"""LoadPanel: choose the fields of one collection by what they cost, load, watch, release."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from .._progress import LoadState, Progress
+from ..errors import AsyncLoadError, LoadReleasedError, ServerError
+from ..footprint import human_bytes
+from .model import state_label
+from .progress import ProgressBar, describe_error
+from .runtime import Background, ipywidgets, require_asyncio
+from .selection import Selection
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
+    from .._tasks import LoadTask
+
+__all__ = ["LoadPanel"]
+
+_RED = "#c62828"
+_CHANGE_CODE = 1100  # "can't change the load field list / replica number for loaded collection"
+
+
+class LoadPanel:
+    """A notebook panel for one collection: one row per field with a checkbox and its estimated
+    memory, the skip-dynamic-field toggle, the replica number, live totals, Load and Release, and a
+    progress bar with the state, elapsed time and ETA. Errors show in red (and in :attr:`last_error`).
+
+    Create it with ``await LoadPanel.create(client, "books")`` and make it a cell's last expression.
+    Load and Release run on the kernel loop in the background: the cell and the kernel stay free.
+    Releasing stops a load in progress (Milvus's only way); closing the panel does not.
+    """
+
+    def __init__(self, client: AsyncClient, selection: Selection, state: LoadState, *, interval: float) -> None:
+        w = ipywidgets()
+        loop = require_asyncio("LoadPanel")
+        self.client = client
+        self.collection = selection.collection
+        self.selection = selection
+        self.state = state
+        self.task: LoadTask | None = None
+        self.last_error: BaseException | None = None
+        self._loading = False  # a load submitted by this panel is being followed
+        self._releasing = False  # a release RPC is in flight
+        self._released = False  # Release was pressed since the last Load: a "not loaded" ending is no error
+        self.background = Background(loop, self._crashed)
+        self._watcher = Background(loop, self._crashed)  # follows a load started elsewhere
+        self.progress = ProgressBar(interval=interval)
+
+        self.header = w.HTML(
+            f"<b>{html.escape(self.collection)}</b> &nbsp;<span style='color:#666'>"
+            f"{selection.rows:,} rows, estimated memory per field</span>"
+        )
+        self.checkboxes: dict[str, Any] = {}
+        self.cost_labels: dict[str, Any] = {}
+        cells: list[Any] = []
+        for row in selection.fields:
+            if row.is_dynamic:
+                name_widget = w.HTML(f"<i>{html.escape(row.name)}</i> (dynamic field)")
+            else:
+                box = w.Checkbox(
+                    value=selection.selected(row.name),
+                    description=row.name + (" (primary key)" if row.is_primary else ""),
+                    disabled=selection.locked(row.name),
+                    indent=False,
+                    layout=w.Layout(width="auto"),
+                )
+                box.observe(self._field_toggled(row.name), names="value")
+                self.checkboxes[row.name] = box
+                name_widget = box
+            kind = row.dtype + (f"({row.dim})" if row.dim else "")
+            cost = w.HTML(layout=w.Layout(justify_content="flex-end"))
+            self.cost_labels[row.name] = cost
+            cells += [name_widget, w.HTML(f"<span style='color:#666'>{html.escape(kind)}</span>"), cost]
+        self.fields_grid = w.GridBox(
+            cells, layout=w.Layout(grid_template_columns="minmax(12em, max-content) 10em 7em", grid_gap="0 1em")
+        )
+        self.skip_dynamic = w.Checkbox(
+            value=False,
+            description="skip the dynamic field ($meta)",
+            disabled=not selection.has_dynamic,
+            indent=False,
+        )
+        self.skip_dynamic.observe(self._skip_toggled, names="value")
+        self.replicas = w.BoundedIntText(value=1, min=1, max=64, description="replicas", layout=w.Layout(width="10em"))
+        self.replicas.observe(self._replicas_changed, names="value")
+        self.total_label = w.HTML()
+        self.message_label = w.HTML()
+        self.load_button = w.Button(description="Load", button_style="primary", icon="play")
+        self.release_button = w.Button(description="Release", button_style="warning", icon="stop")
+        self.load_button.on_click(lambda _button: self.background.spawn(self.load, name="asyncload panel load"))
+        self.release_button.on_click(lambda _button: self.background.spawn(self.release, name="asyncload release"))
+        self.error_label = w.HTML()
+        self.widget = w.VBox(
+            [
+                self.header,
+                self.fields_grid,
+                w.HBox([self.skip_dynamic, self.replicas], layout=w.Layout(grid_gap="2em", align_items="center")),
+                self.total_label,
+                self.message_label,
+                w.HBox([self.load_button, self.release_button]),
+                self.progress.widget,
+                self.error_label,
+            ],
+            layout=w.Layout(grid_gap="0.4em"),
+        )
+        self._show_state(state)
+        self._update()
+
+    @classmethod
+    async def create(cls, client: AsyncClient, collection: str, *, interval: float = 0.2) -> LoadPanel:
+        """Estimate every field's memory, read the collection's load state, and build the panel.
+
+        A load already in progress (started elsewhere) is followed until it ends. Raises the client's
+        errors (e.g. :class:`~asyncload.CollectionNotFoundError`) and ImportError without ipywidgets.
+        """
+        ipywidgets()
+        require_asyncio("LoadPanel")
+        footprint = await client.footprint_estimate(collection)
+        state = await client.get_load_state(collection)
+        panel = cls(client, Selection(footprint), state, interval=interval)
+        if state is LoadState.LOADING:
+            panel._watcher.spawn(panel._follow_elsewhere, name="asyncload panel follow")
+        return panel
+
+    # -- actions (what the buttons run in the background) --------------------------------------
+
+    async def load(self) -> Progress | BaseException | None:
+        """Submit the load of the current selection and follow it to the end. Returns the final
+        snapshot, or the error now shown in the panel; None when the selection cannot be loaded."""
+        if self.selection.problem() is not None or self._loading or self._releasing:
+            self._update()
+            return None
+        self._watcher.cancel()
+        self._loading, self._released = True, False
+        self.last_error = None
+        self.error_label.value = ""
+        self.progress.model.reset("Submitting", state=LoadState.LOADING)
+        self.progress.render(final=True)
+        self._update()
+        try:
+            try:
+                self.task = await self.client.load_collection(self.collection, **self.selection.load_arguments())
+            except AsyncLoadError as exc:
+                self._show_error(exc)
+                await self._refresh_state()
+                return exc
+            self.state = LoadState.LOADING
+            self._update()
+            outcome = await self.progress.follow(self.task, released=lambda: self._released)
+            if isinstance(outcome, Progress):
+                self.state = LoadState.LOADED
+            elif self._released or isinstance(outcome, LoadReleasedError):
+                self.state = LoadState.NOT_LOAD  # what the Release button asked for: not an error
+            else:
+                self._show_error(outcome)
+                self.state = await self.client.get_load_state(self.collection)
+            return outcome
+        finally:
+            self._loading = False
+            self._update()
+
+    async def release(self) -> None:
+        """Release the collection on the server, stopping a load in progress."""
+        if self._releasing:
+            return
+        self._watcher.cancel()
+        self._releasing, self._released = True, True
+        self.error_label.value = ""
+        self._update()
+        try:
+            await self.client.release_collection(self.collection)
+        except AsyncLoadError as exc:
+            self._released = False
+            self._show_error(exc)
+            return
+        finally:
+            self._releasing = False
+            self._update()
+        self.state = LoadState.NOT_LOAD
+        self.progress.show_state(LoadState.NOT_LOAD, label="Released")
+        self._update()
+
+    async def refresh(self) -> LoadState:
+        """Read the load state again and show it (following a load in progress elsewhere)."""
+        await self._refresh_state()
+        if self.state is LoadState.LOADING and not self._loading:
+            self._watcher.spawn(self._follow_elsewhere, name="asyncload panel follow")
+            await self._watcher.settled()
+        return self.state
+
+    async def settled(self) -> None:
+        """Wait until no button action or following runs (for tests and scripts)."""
+        while self.background.busy or self._watcher.busy:
+            await self.background.settled()
+            await self._watcher.settled()
+
+    def close(self) -> None:
+        """Stop following and close the widgets (a load in progress goes on on the server)."""
+        self.background.cancel()
+        self._watcher.cancel()
+        self.widget.close()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    async def _follow_elsewhere(self) -> None:
+        final = await self.progress.follow_server(self.client, self.collection)
+        self.state = final.state
+        self._update()
+
+    async def _refresh_state(self) -> None:
+        self.state = await self.client.get_load_state(self.collection)
+        if not self.progress.model.failed:
+            self._show_state(self.state)
+        self._update()
+
+    def _show_state(self, state: LoadState) -> None:
+        if state is LoadState.LOADING:
+            self.progress.show_state(state, label="Loading elsewhere")
+        else:
+            self.progress.show_state(state)
+
+    def _show_error(self, exc: BaseException) -> None:
+        self.last_error = exc
+        text = describe_error(exc)
+        if isinstance(exc, ServerError) and exc.code == _CHANGE_CODE:
+            text += " Release the collection first to load other fields or another replica number."
+        self.error_label.value = f"<div style='color:{_RED}'>&#9888; {html.escape(text)}</div>"
+        self.progress.fail(exc)
+
+    def _crashed(self, exc: BaseException) -> None:
+        self._loading = self._releasing = False
+        self._show_error(exc)
+        self._update()
+
+    def _field_toggled(self, name: str) -> Any:
+        def toggled(change: dict[str, Any]) -> None:
+            kept = self.selection.select(name, bool(change["new"]))
+            if kept != change["new"]:
+                self.checkboxes[name].value = kept
+            self._update()
+
+        return toggled
+
+    def _skip_toggled(self, change: dict[str, Any]) -> None:
+        self.selection.skip_dynamic = bool(change["new"])
+        self._update()
+
+    def _replicas_changed(self, change: dict[str, Any]) -> None:
+        self.selection.replicas = int(change["new"])
+        self._update()
+
+    def _update(self) -> None:
+        """Totals, costs, the validation message and which buttons are enabled."""
+        sel = self.selection
+        for row in sel.fields:
+            chosen = sel.selected(row.name)
+            color = "inherit" if chosen else "#aaa"
+            self.cost_labels[row.name].value = (
+                f"<span style='color:{color}; font-variant-numeric: tabular-nums'>"
+                f"{human_bytes(sel.field_bytes(row.name))}</span>"
+            )
+        self.total_label.value = (
+            f"Selected: <b>{human_bytes(sel.total_bytes())}</b> of {human_bytes(sel.all_bytes())} for all fields"
+            f" <span style='color:#666'>(per-row overhead included, x{sel.replicas} replica"
+            f"{'s' if sel.replicas != 1 else ''})</span>"
+        )
+        problem = sel.problem()
+        self.message_label.value = (
+            "" if problem is None else f"<span style='color:{_RED}'>{html.escape(problem)}</span>"
+        )
+        self.load_button.disabled = problem is not None or self._loading or self._releasing
+        self.load_button.tooltip = problem or f"load {self.collection} with this selection"
+        self.release_button.disabled = self._releasing or (
+            self.state in (LoadState.NOT_LOAD, LoadState.NOT_EXIST) and not self._loading
+        )
+
+    @property
+    def state_text(self) -> str:
+        """The state label as shown (``'Loaded'``, ``'Loading'``, ``'Not loaded'``, ``'Failed'``...)."""
+        return self.progress.state_text
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return (
+            f"<LoadPanel {self.collection} {state_label(self.state)}: "
+            f"{human_bytes(self.selection.total_bytes())} selected of {human_bytes(self.selection.all_bytes())}>"
+        )

@@ -1,0 +1,211 @@
+"""The notebook renderer of :class:`~._widgets.model.ProgressModel`, and the live LoadTask display.
+
+:class:`ProgressBar` is a row of ipywidgets (bar, percentage, state label, elapsed / ETA) that
+follows a :class:`~asyncload.LoadTask` through its progress stream, or a load started elsewhere by
+polling ``loading_progress``. Renders are throttled (``interval``, default 0.2 s) and a ticker
+refreshes the elapsed time and ETA between snapshots; the final state always renders at once.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from .._progress import LoadState, Progress
+from ..errors import AsyncLoadError, LoadReleasedError
+from .model import ProgressModel, ProgressView, Throttle, state_label
+from .runtime import INSTALL_HINT, Background, in_kernel, ipywidgets, logger, widgets_available
+
+if TYPE_CHECKING:
+    from .._client import AsyncClient
+    from .._tasks import LoadTask
+
+__all__ = ["ProgressBar", "TaskProgress", "describe_error", "task_mimebundle"]
+
+_PERCENT_STYLE = "font-variant-numeric: tabular-nums; min-width: 3.5em; display: inline-block; text-align: right"
+
+
+def describe_error(exc: BaseException) -> str:
+    """``LoadFailedError: load: deny to load, insufficient memory (Milvus code 52)``."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ProgressBar:
+    """Bar, percentage, state label and detail line for one load. ``widget`` is the ipywidgets box."""
+
+    def __init__(self, *, interval: float = 0.2, tick: float = 1.0, idle_label: str = "Not loaded") -> None:
+        w = ipywidgets()
+        self.model = ProgressModel(idle_label)
+        self.throttle = Throttle(interval)
+        self.tick = tick
+        self.renders = 0
+        self._dirty = False
+        self.bar = w.IntProgress(value=0, min=0, max=100, bar_style="", layout=w.Layout(width="240px"))
+        self.percent_label = w.HTML()
+        self.state_label = w.HTML()
+        self.detail_label = w.HTML()
+        self.widget = w.HBox(
+            [self.bar, self.percent_label, self.state_label, self.detail_label],
+            layout=w.Layout(align_items="center", grid_gap="0.6em"),
+        )
+        self.render(final=True)
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    @property
+    def view(self) -> ProgressView:
+        return self.model.view(time.monotonic())
+
+    @property
+    def state_text(self) -> str:
+        """The state label as plain text (``'Loaded'``, ``'Loading'``, ``'Failed'``...)."""
+        return self.view.label
+
+    def render(self, *, final: bool = False) -> bool:
+        """Push the model to the widgets unless throttled (then a later tick does). Returns whether it did."""
+        now = time.monotonic()
+        if not self.throttle.due(now, final=final):
+            self._dirty = True
+            return False
+        self._dirty = False
+        view = self.model.view(now)
+        self.bar.value = view.percent
+        self.bar.bar_style = view.style
+        self.percent_label.value = f"<span style='{_PERCENT_STYLE}'>{view.percent} %</span>"
+        color = "#c62828" if view.failed else "inherit"
+        self.state_label.value = f"<b style='color: {color}'>{html.escape(view.label)}</b>"
+        detail_color = "#c62828" if view.failed else "#666"
+        self.detail_label.value = f"<span style='color: {detail_color}'>{html.escape(view.detail)}</span>"
+        self.renders += 1
+        return True
+
+    def show_state(self, state: LoadState, percent: int = 0, label: str | None = None) -> None:
+        """Show a state read from the server (no load followed), clearing any failure."""
+        shown = 100 if state is LoadState.LOADED else 0 if state is LoadState.NOT_LOAD else percent
+        self.model.reset(label or state_label(state), percent=shown, state=state)
+        self.render(final=True)
+
+    def fail(self, exc: BaseException) -> None:
+        """Show ``exc`` in red (it stays red until the next load or state)."""
+        self.model.fail(describe_error(exc))
+        self.render(final=True)
+
+    # -- following ------------------------------------------------------------------------------
+
+    async def follow(
+        self, task: LoadTask, *, label: str = "Loading", released: Callable[[], bool] = lambda: False
+    ) -> Progress | BaseException:
+        """Drive the bar from ``task.progress()`` until the load ends; returns the final snapshot, or
+        the error the load ended with (shown in red, not raised). Cancelling it stops following only.
+
+        ``released()`` says whether the caller released the target: then the load ending without
+        loading is shown as "Released", not as a failure (a poll may see "not loaded" before this
+        client's release call has returned)."""
+        self.model.reset(label, state=LoadState.LOADING)
+        self.render(final=True)
+        outcome: Progress | BaseException | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._ticker)
+            try:
+                async for snapshot in task.progress():
+                    self.model.update(snapshot, time.monotonic(), label=None if snapshot.loaded else label)
+                    self.render()
+                    outcome = snapshot
+            except AsyncLoadError as exc:
+                outcome = exc
+                if not (isinstance(exc, LoadReleasedError) or released()):
+                    self.model.fail(describe_error(exc))
+            finally:
+                tg.cancel_scope.cancel()
+        if isinstance(outcome, LoadReleasedError) or (isinstance(outcome, AsyncLoadError) and released()):
+            self.show_state(LoadState.NOT_LOAD, label="Released")
+        self.render(final=True)
+        return outcome if outcome is not None else task.latest
+
+    async def follow_server(
+        self, client: AsyncClient, collection: str, *, label: str = "Loading elsewhere", interval: float = 0.5
+    ) -> Progress:
+        """Follow a load this client did not start by polling ``loading_progress`` every ``interval``
+        seconds while it is loading; returns the first snapshot that is not LOADING."""
+        self.model.reset(label, state=LoadState.LOADING)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._ticker)
+            try:
+                while True:
+                    snapshot = await client.loading_progress(collection)
+                    if snapshot.state is not LoadState.LOADING:
+                        break
+                    self.model.update(snapshot, time.monotonic(), label=label)
+                    self.render()
+                    await anyio.sleep(interval)
+            finally:
+                tg.cancel_scope.cancel()
+        self.show_state(snapshot.state, snapshot.percent)
+        return snapshot
+
+    async def _ticker(self) -> None:
+        while True:
+            await anyio.sleep(self.throttle.wait_time(time.monotonic()) if self._dirty else self.tick)
+            self.render()
+
+
+class TaskProgress:
+    """The live display of a :class:`~asyncload.LoadTask` (what a cell ending in a task shows).
+
+    Follows the task on the kernel loop in the background; the cell that displayed it has returned.
+    A failed load turns the bar red with the server's reason. In a frontend without widgets, and in
+    ``repr``, the task's text repr stands.
+    """
+
+    def __init__(self, task: LoadTask, *, interval: float = 0.2) -> None:
+        from .runtime import require_asyncio
+
+        w = ipywidgets()
+        loop = require_asyncio("TaskProgress")
+        self.task = task
+        self.bar = ProgressBar(interval=interval)
+        target = task.collection + (f" [{', '.join(task.partitions)}]" if task.partitions else "")
+        title = w.HTML(f"<b>{html.escape(target)}</b>", layout=w.Layout(min_width="8em"))
+        self.widget = w.HBox([title, self.bar.widget], layout=w.Layout(align_items="center", grid_gap="0.6em"))
+        self.outcome: Progress | BaseException | None = None
+        self.background = Background(loop, self._crashed)
+        self.background.spawn(self._run, name=f"asyncload progress {task.collection}")
+
+    async def _run(self) -> None:
+        self.outcome = await self.bar.follow(self.task)  # a failure (or the client closing) shows in red
+
+    def _crashed(self, exc: BaseException) -> None:
+        self.outcome = exc
+        self.bar.fail(exc)
+
+    async def settled(self) -> None:
+        """Wait until the display stopped following (the load ended, or the client closed)."""
+        await self.background.settled()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["text/plain"] = repr(self.task)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<TaskProgress {self.bar.view.text()}>"
+
+
+def task_mimebundle(task: LoadTask, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
+    """``LoadTask._repr_mimebundle_``: a live widget in a Jupyter kernel, else None (the text repr).
+
+    Without ipywidgets in a kernel: the text repr plus how to get the widget.
+    """
+    if not in_kernel():
+        return None
+    if not widgets_available():
+        return {"text/plain": f"{task!r}\n(a live progress bar needs ipywidgets: {INSTALL_HINT})"}
+    try:
+        return TaskProgress(task)._repr_mimebundle_(include=include, exclude=exclude)
+    except RuntimeError as exc:  # no running asyncio loop here: the text repr will do
+        logger.debug("no live LoadTask display: %s", exc)
+        return None

@@ -1,0 +1,47 @@
+"""Jupyter widgets for asyncload: a load panel, a board of collections, live LoadTask displays.
+
+Needs ipywidgets (``pip install 'asyncload[jupyter]'``); it is imported only when a widget is made,
+and a missing install says how to get it. Everything runs on the kernel's asyncio loop and never
+blocks it: buttons start background tasks, and a cell that starts a load returns at once while its
+bar keeps moving.
+
+>>> client = await open_client("./demo.db")                   # doctest: +SKIP
+>>> await LoadPanel.create(client, "books")                     # doctest: +SKIP
+>>> CollectionsBoard(client)                                    # doctest: +SKIP
+>>> await client.load_collection("books")   # a cell ending in a LoadTask shows a live bar  # doctest: +SKIP
+>>> await close_client(client)                                  # doctest: +SKIP
+
+Widgets work on asyncio only (Jupyter kernels' loop), not on trio.
+"""
+
+from __future__ import annotations
+
+from ._widgets.board import BoardRow as BoardRow
+from ._widgets.board import CollectionsBoard as CollectionsBoard
+from ._widgets.model import ProgressModel as ProgressModel
+from ._widgets.model import ProgressView as ProgressView
+from ._widgets.model import Throttle as Throttle
+from ._widgets.panel import LoadPanel as LoadPanel
+from ._widgets.progress import ProgressBar as ProgressBar
+from ._widgets.progress import TaskProgress as TaskProgress
+from ._widgets.runtime import INSTALL_HINT as INSTALL_HINT
+from ._widgets.selection import FieldRow as FieldRow
+from ._widgets.selection import Selection as Selection
+from ._widgets.session import close_client as close_client
+from ._widgets.session import open_client as open_client
+
+__all__ = [
+    "INSTALL_HINT",
+    "BoardRow",
+    "CollectionsBoard",
+    "FieldRow",
+    "LoadPanel",
+    "ProgressBar",
+    "ProgressModel",
+    "ProgressView",
+    "Selection",
+    "TaskProgress",
+    "Throttle",
+    "close_client",
+    "open_client",
+]

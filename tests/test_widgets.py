@@ -1,0 +1,445 @@
+"""Notebook widgets, headless: the pure models, then LoadPanel / CollectionsBoard / the LoadTask display
+clicked through the ipywidgets API on real servers (Milvus Lite; Milvus 2.3.5 standalone for real
+progress, loads started elsewhere and a failing load).
+
+Widgets run on asyncio only (ipywidgets and Jupyter kernels live on asyncio), so every async test here
+runs on the asyncio backend alone, unlike the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+import asyncload
+from asyncload import DataType, FieldSchema, LoadState, Progress
+from asyncload._schema import CollectionSchema, IndexInfo
+from asyncload.footprint import estimate_footprint
+from asyncload.testing import MilvusStandalone
+
+from ._data import drop_collection, make_collection
+
+pytest.importorskip("ipywidgets", reason="the notebook widgets need ipywidgets: pip install 'asyncload[jupyter]'")
+
+from asyncload import widgets
+from asyncload._widgets import runtime
+from asyncload._widgets.model import ProgressModel, Throttle, format_seconds
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Widgets live on the kernel's asyncio loop: asyncio only (overrides the suite's asyncio+trio)."""
+    return "asyncio"
+
+
+# --------------------------------------------------------------------------------- pure models
+
+
+def _schema(dynamic: bool = True) -> CollectionSchema:
+    return CollectionSchema(
+        name="books",
+        fields=(
+            FieldSchema("id", DataType.INT64, is_primary=True),
+            FieldSchema("vec", DataType.FLOAT_VECTOR, dim=128),
+            FieldSchema("title", DataType.VARCHAR, max_length=256),
+            FieldSchema("score", DataType.FLOAT),
+        ),
+        enable_dynamic_field=dynamic,
+    )
+
+
+def _selection(rows: int = 10_000, dynamic: bool = True) -> widgets.Selection:
+    index = IndexInfo("vec", "vec", "FLAT", "L2")
+    return widgets.Selection(estimate_footprint(_schema(dynamic), rows=rows, indexes=[index]))
+
+
+def test_format_seconds() -> None:
+    assert [format_seconds(s) for s in (None, 0, 3.21, 75, 4000)] == ["?", "0.0 s", "3.2 s", "1 min 15 s", "1 h 06 min"]
+
+
+def test_progress_model_is_monotone_and_a_failure_stays_red() -> None:
+    model = ProgressModel()
+    assert (model.view(0).percent, model.view(0).label) == (0, "Not loaded")
+    model.update(Progress("c", percent=40, state=LoadState.LOADING, elapsed=2.0, eta=3.0), now=10.0)
+    view = model.view(11.0)
+    assert (view.percent, view.style, view.label) == (40, "info", "Loading")
+    assert view.detail == "elapsed 3.0 s, ETA 2.0 s", "elapsed counts on, the ETA counts down between snapshots"
+    model.update(Progress("c", percent=30, state=LoadState.LOADING, elapsed=2.5), now=10.5)
+    assert model.view(11.0).percent == 40, "never backwards"
+    model.fail("LoadFailedError: deny to load, insufficient memory")
+    model.update(Progress("c", percent=100, state=LoadState.LOADED), now=12.0)
+    failed = model.view(12.0)
+    assert (failed.style, failed.label, failed.failed) == ("danger", "Failed", True)
+    assert "insufficient memory" in failed.detail and "Failed" in failed.text()
+    model.reset("Loading")
+    model.update(Progress("c", percent=100, state=LoadState.LOADED, elapsed=4.0), now=13.0)
+    done = model.view(14.0)
+    assert (done.percent, done.style, done.label, done.finished) == (100, "success", "Loaded", True)
+    assert done.text().startswith("[##########] 100%  Loaded")
+
+
+def test_throttle_with_a_fake_clock() -> None:
+    throttle = Throttle(0.2)
+    renders = [t for t in (x / 100 for x in range(100)) if throttle.due(t)]
+    assert len(renders) == 5 and renders[0] == 0.0, "one render per 0.2 s over one second"
+    assert throttle.wait_time(renders[-1] + 0.05) == pytest.approx(0.15)
+    assert throttle.due(0.85, final=True), "the final render always goes through"
+    with pytest.raises(ValueError, match="interval"):
+        Throttle(-1)
+
+
+def test_selection_rules_and_totals() -> None:
+    sel = _selection()
+    assert [f.name for f in sel.declared] == ["id", "vec", "title", "score"] and sel.has_dynamic
+    assert sel.locked("id") and not sel.locked("vec")
+    assert sel.select("id", False) is True, "the primary key stays selected"
+    everything = sel.total_bytes()
+    assert everything == sel.all_bytes()
+    assert sel.load_arguments() == {"load_fields": None, "skip_load_dynamic_field": False, "replica_number": 1}
+
+    sel.select("title", False)
+    assert sel.total_bytes() == everything - sel.field_bytes("title")
+    sel.skip_dynamic = True
+    assert not sel.selected("$meta")
+    assert sel.total_bytes() == everything - sel.field_bytes("title") - sel.field_bytes("$meta")
+    assert sel.load_arguments() == {
+        "load_fields": ["id", "vec", "score"],
+        "skip_load_dynamic_field": True,
+        "replica_number": 1,
+    }
+    sel.replicas = 3
+    assert sel.all_bytes() == 3 * everything
+    assert sel.field_bytes("vec") == 3 * 10_000 * 128 * 4
+
+    sel.select("vec", False)
+    problem = sel.problem()
+    assert problem is not None and "vector field" in problem and "vec" in problem
+    sel.set_fields(["vec"])
+    assert sel.problem() is None and sel.load_arguments()["load_fields"] == ["id", "vec"]
+    with pytest.raises(ValueError, match="skip_dynamic"):
+        sel.select("$meta")
+
+
+def test_selection_needs_a_one_replica_estimate() -> None:
+    with pytest.raises(ValueError, match="one-replica"):
+        widgets.Selection(estimate_footprint(_schema(), rows=10, replica_number=2))
+
+
+# ------------------------------------------------------------------- optional dependency, reprs
+
+
+def test_importing_the_widgets_needs_no_ipywidgets_and_using_them_says_how_to_install() -> None:
+    script = (
+        "import sys; sys.modules['ipywidgets'] = None\n"
+        "import asyncload.widgets as w\n"
+        "try:\n"
+        "    w.ProgressBar()\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'asyncload[jupyter]'" in out and "ipywidgets" in out
+
+
+async def test_a_task_outside_a_notebook_stays_text(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        task = await client.load_collection("books")
+        assert task._repr_mimebundle_() is None, "no kernel: IPython falls back to the text repr"
+        assert repr(task).startswith("<LoadTask books LOADED 100%")
+
+
+async def test_a_task_in_a_kernel_renders_a_live_widget(lite: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "in_kernel", lambda: True)
+    monkeypatch.setattr("asyncload._widgets.progress.in_kernel", lambda: True)
+    async with asyncload.connect(lite) as client:
+        task = await client.load_collection("books")
+        bundle = task._repr_mimebundle_()
+        assert bundle is not None and "application/vnd.jupyter.widget-view+json" in bundle
+        assert bundle["text/plain"] == repr(task)
+
+        display = widgets.TaskProgress(task)
+        await display.settled()
+        assert (display.bar.bar.value, display.bar.bar.bar_style, display.bar.state_text) == (100, "success", "Loaded")
+        assert isinstance(display.outcome, Progress) and display.outcome.loaded
+        assert "Loaded" in repr(display)
+
+        monkeypatch.setattr("asyncload._widgets.progress.widgets_available", lambda: False)
+        hint = task._repr_mimebundle_()
+        assert hint is not None and "asyncload[jupyter]" in hint["text/plain"]
+
+
+def test_widgets_refuse_to_run_without_an_asyncio_loop() -> None:
+    with pytest.raises(RuntimeError, match="asyncio"):
+        runtime.require_asyncio("LoadPanel")
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_widgets_refuse_trio_clearly(anyio_backend: str) -> None:
+    with pytest.raises(RuntimeError, match="asyncio, the event loop of Jupyter kernels, not on trio"):
+        runtime.require_asyncio("LoadPanel")
+
+
+# -------------------------------------------------------------------------------- Milvus Lite
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[str]:
+    """A Milvus Lite path holding 'books' and 'papers' (FLAT index, dynamic field), not loaded."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    path = str(tmp_path / "lite.db")
+    uri = server_manager_instance.start_and_get_uri(path)
+    make_collection(uri, None, "books", rows=2_000, dim=32)
+    make_collection(uri, None, "papers", rows=500, dim=8, dynamic=False)
+    yield path
+    server_manager_instance.release_server(path)
+
+
+async def test_panel_checkbox_rules_and_live_totals(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        panel = await widgets.LoadPanel.create(client, "books")
+        assert set(panel.checkboxes) == {"id", "vec", "title", "score"}
+        assert all(box.value for box in panel.checkboxes.values())
+        pk = panel.checkboxes["id"]
+        assert pk.disabled and pk.value and "primary key" in pk.description
+        pk.value = False
+        assert pk.value, "the primary key snaps back: always selected"
+
+        full = await client.footprint("books")
+        everything = full.attrs["total_all"]
+        assert panel.selection.total_bytes() == everything == panel.selection.all_bytes()
+        assert asyncload.footprint.human_bytes(everything) in panel.total_label.value
+        assert "$meta" in panel.cost_labels
+
+        panel.checkboxes["title"].value = False
+        partial = await client.footprint("books", load_fields=["id", "vec", "score"])
+        assert panel.selection.total_bytes() == partial.attrs["total_selected"]
+        panel.skip_dynamic.value = True
+        skipped = await client.footprint("books", load_fields=["id", "vec", "score"], skip_load_dynamic_field=True)
+        assert panel.selection.total_bytes() == skipped.attrs["total_selected"]
+        selected = asyncload.footprint.human_bytes(skipped.attrs["total_selected"])
+        assert f"<b>{selected}</b> of {asyncload.footprint.human_bytes(everything)}" in panel.total_label.value
+        panel.replicas.value = 2
+        assert panel.selection.total_bytes() == 2 * skipped.attrs["total_selected"]
+        assert "x2 replicas" in panel.total_label.value
+        panel.replicas.value = 1
+
+        assert not panel.load_button.disabled and panel.message_label.value == ""
+        panel.checkboxes["vec"].value = False
+        assert panel.load_button.disabled, "no vector field: Load disabled"
+        assert "at least one vector field" in panel.message_label.value
+        assert await panel.load() is None, "and load() refuses too"
+        assert client.statistics().rpcs.get("LoadCollection", 0) == 0
+        panel.checkboxes["vec"].value = True
+        assert not panel.load_button.disabled and panel.message_label.value == ""
+        assert "Not loaded" in repr(panel)
+
+
+async def test_panel_load_and_release_by_clicking(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        panel = await widgets.LoadPanel.create(client, "books")
+        assert (panel.state, panel.state_text, panel.progress.bar.value) == (LoadState.NOT_LOAD, "Not loaded", 0)
+        assert panel.release_button.disabled, "nothing to release"
+        panel.checkboxes["title"].value = False
+        panel.skip_dynamic.value = True
+
+        panel.load_button.click()
+        assert panel.background.busy, "the click returns at once; the load runs in the background"
+        await panel.settled()
+        assert panel.last_error is None, panel.error_label.value
+        assert (panel.progress.bar.value, panel.progress.bar.bar_style) == (100, "success")
+        assert panel.state_text == "Loaded" and panel.state is LoadState.LOADED
+        assert "Loaded" in panel.progress.state_label.value
+        assert await client.get_load_state("books") is LoadState.LOADED
+        assert panel.task is not None and panel.task.done()
+        assert client.statistics().rpcs["LoadCollection"] == 1
+        assert not panel.release_button.disabled
+
+        panel.release_button.click()
+        await panel.settled()
+        assert await client.get_load_state("books") is LoadState.NOT_LOAD
+        assert (panel.state, panel.state_text, panel.progress.bar.value) == (LoadState.NOT_LOAD, "Released", 0)
+        assert panel.release_button.disabled and not panel.load_button.disabled
+        panel.close()
+
+
+async def test_panel_shows_the_state_it_finds(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        await client.load_collection("papers")
+        panel = await widgets.LoadPanel.create(client, "papers")
+        assert (panel.state_text, panel.progress.bar.value, panel.progress.bar.bar_style) == ("Loaded", 100, "success")
+        assert panel.skip_dynamic.disabled, "no dynamic field to skip"
+        assert "$meta" not in panel.cost_labels
+        with pytest.raises(asyncload.CollectionNotFoundError):
+            await widgets.LoadPanel.create(client, "nope")
+
+
+async def test_panel_shows_a_failed_load_in_red(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        from milvus_lite.server_manager import server_manager_instance
+
+        panel = await widgets.LoadPanel.create(client, "books")
+        uri = server_manager_instance.start_and_get_uri(lite)  # the running server for that path
+        drop_collection(uri, None, "books")  # the collection goes away under the open panel
+        panel.load_button.click()
+        await panel.settled()
+        assert isinstance(panel.last_error, asyncload.CollectionNotFoundError)
+        assert "color:#c62828" in panel.error_label.value and "CollectionNotFoundError" in panel.error_label.value
+        assert (panel.progress.bar.bar_style, panel.state_text) == ("danger", "Failed")
+        assert not panel.load_button.disabled, "the panel stays usable"
+
+
+async def test_an_unexpected_error_in_a_button_task_is_shown_not_swallowed(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        panel = await widgets.LoadPanel.create(client, "books")
+
+        async def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("boom")
+
+        panel.client = type("Broken", (), {"load_collection": broken})()  # type: ignore[assignment]
+        panel.load_button.click()
+        await panel.settled()
+        assert isinstance(panel.last_error, RuntimeError) and "boom" in panel.error_label.value
+
+
+async def test_board_lists_loads_and_releases(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        await client.load_collection("papers")
+        board = await widgets.CollectionsBoard.create(client)
+        assert list(board.rows) == ["books", "papers"]
+        books, papers = board.rows["books"], board.rows["papers"]
+        assert (books.state, papers.state) == (LoadState.NOT_LOAD, LoadState.LOADED)
+        assert papers.progress.bar.value == 100 and papers.load_button.disabled
+        estimate = await client.footprint_estimate("books")
+        assert asyncload.footprint.human_bytes(estimate.total_all) in books.memory_label.value
+        assert "2 collections, 1 loaded" in board.status_label.value
+
+        books.load_button.click()
+        await board.settled()
+        assert (books.progress.bar.value, books.progress.state_text) == (100, "Loaded")
+        assert await client.get_load_state("books") is LoadState.LOADED
+        papers.release_button.click()
+        await board.settled()
+        assert await client.get_load_state("papers") is LoadState.NOT_LOAD
+        assert papers.progress.state_text == "Not loaded"
+
+        board.refresh_button.click()
+        await board.settled()
+        assert "2 collections, 1 loaded" in board.status_label.value and board.errors == []
+        assert "books: Loaded" in repr(board)
+        board.close()
+
+
+async def test_a_client_opened_in_one_cell_closes_in_another(lite: str) -> None:
+    """ipykernel runs each cell as its own asyncio task; the client's task group must still close."""
+    loop = asyncio.get_running_loop()
+    client = await loop.create_task(widgets.open_client(lite))
+    assert client.state is asyncload.ClientState.OPEN
+    task = await loop.create_task(client.load_collection("books"))
+    assert (await loop.create_task(task.wait())).loaded
+    await loop.create_task(widgets.close_client(client))
+    assert client.state is asyncload.ClientState.CLOSED
+    await widgets.close_client(client)  # idempotent
+
+    with pytest.raises(asyncload.InvalidArgumentError):
+        await widgets.open_client(lite, timeout=-1)
+    with pytest.raises(asyncload.AsyncLoadError):  # a failure while opening reaches the caller
+        await widgets.open_client("/proc/no-such-dir/lite.db")
+
+
+# ------------------------------------------------------------------- Milvus 2.3.5 standalone
+
+
+@pytest.fixture(scope="module")
+def standalone(milvus_standalone: MilvusStandalone) -> Iterator[MilvusStandalone]:
+    """'wslow': 60,000 x 128-d in 4 segments (loads through intermediate percentages in ~6 s), 'wsmall'."""
+    uri, token = milvus_standalone.uri, milvus_standalone.token
+    make_collection(uri, token, "wslow", rows=60_000, dim=128, segments=4)
+    make_collection(uri, token, "wsmall", rows=1_000, dim=16)
+    yield milvus_standalone
+    for name in ("wslow", "wsmall"):
+        drop_collection(uri, token, name)
+
+
+@pytest.fixture
+async def remote(standalone: MilvusStandalone) -> AsyncIterator[asyncload.AsyncClient]:
+    async with asyncload.connect(standalone.uri, token=standalone.token) as client:
+        yield client
+        for name in ("wslow", "wsmall"):
+            await client.release_collection(name)
+
+
+@pytest.mark.standalone
+async def test_panel_bar_moves_through_the_load_to_100(remote: asyncload.AsyncClient) -> None:
+    panel = await widgets.LoadPanel.create(remote, "wslow", interval=0.05)
+    values: list[int] = []
+    details: list[str] = []
+    panel.progress.bar.observe(lambda change: values.append(change["new"]), names="value")
+    panel.progress.detail_label.observe(lambda change: details.append(change["new"]), names="value")
+    started = anyio.current_time()
+    panel.load_button.click()
+    await anyio.sleep(0.2)
+    assert panel.load_button.disabled and panel.state_text == "Loading", "running in the background"
+    await panel.settled()
+    assert panel.last_error is None, panel.error_label.value
+    assert values == sorted(values) and values[-1] == 100, values
+    assert any(0 < v < 100 for v in values), f"no intermediate percentage: {values}"
+    assert any("ETA" in d and "elapsed" in d for d in details)
+    assert (panel.state_text, panel.progress.bar.bar_style) == ("Loaded", "success")
+    assert await remote.get_load_state("wslow") is LoadState.LOADED
+    assert panel.progress.renders <= 2 * (anyio.current_time() - started) / 0.05 + 10, "renders are throttled"
+
+
+@pytest.mark.standalone
+async def test_panel_release_stops_a_load_in_progress(remote: asyncload.AsyncClient) -> None:
+    panel = await widgets.LoadPanel.create(remote, "wslow")
+    moving = anyio.Event()
+    panel.progress.bar.observe(lambda change: change["new"] > 0 and moving.set(), names="value")
+    panel.load_button.click()
+    with anyio.fail_after(30):
+        await moving.wait()
+    panel.release_button.click()
+    await panel.settled()
+    assert panel.last_error is None, "a release asked for is not an error"
+    assert (panel.state, panel.state_text) == (LoadState.NOT_LOAD, "Released")
+    assert await remote.get_load_state("wslow") is LoadState.NOT_LOAD
+
+
+@pytest.mark.standalone
+async def test_panel_follows_a_load_started_elsewhere(
+    remote: asyncload.AsyncClient, standalone: MilvusStandalone
+) -> None:
+    async with asyncload.connect(standalone.uri, token=standalone.token) as elsewhere:
+        await elsewhere.load_collection("wslow")
+        panel = await widgets.LoadPanel.create(remote, "wslow")
+        assert panel.state is LoadState.LOADING
+        assert panel.state_text == "Loading elsewhere"
+        board = await widgets.CollectionsBoard.create(remote)
+        assert board.rows["wslow"].progress.state_text in ("Loading elsewhere", "Loaded")
+        await panel.settled()
+        assert (panel.state, panel.state_text, panel.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
+        await board.settled()
+        assert board.rows["wslow"].progress.state_text == "Loaded"
+
+
+@pytest.mark.standalone
+async def test_panel_shows_a_refused_load_in_red(remote: asyncload.AsyncClient) -> None:
+    panel = await widgets.LoadPanel.create(remote, "wsmall")
+    panel.replicas.value = 2  # one query node: Milvus refuses two replicas
+    panel.load_button.click()
+    await panel.settled()
+    error = panel.last_error
+    assert isinstance(error, asyncload.ServerError), error
+    assert "color:#c62828" in panel.error_label.value
+    assert error.reason in panel.error_label.value.replace("&#x27;", "'")
+    assert (panel.progress.bar.bar_style, panel.state_text) == ("danger", "Failed")
+    assert panel.state is LoadState.NOT_LOAD and not panel.load_button.disabled

@@ -37,6 +37,8 @@ from .errors import ClientClosedError, InvalidArgumentError, LoadReleasedError, 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .widgets import LoadPanel
+
     from ._transport.base import Transport
 
 __all__ = ["AsyncClient", "ClientState", "ClientStatistics", "connect"]
@@ -442,6 +444,14 @@ class AsyncClient:
             sample_rows=sample_rows,
         )
         return footprint_frame(estimate)
+
+    # -- notebooks ------------------------------------------------------------------------------
+
+    async def panel(self, collection: str) -> LoadPanel:
+        """A notebook load panel for ``collection`` (needs ``asyncload[jupyter]``); see asyncload.widgets."""
+        from .widgets import LoadPanel
+
+        return await LoadPanel.create(self, check_collection_name(collection))
 
     # -- descriptions ---------------------------------------------------------------------------
 

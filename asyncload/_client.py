@@ -37,9 +37,8 @@ from .errors import ClientClosedError, InvalidArgumentError, LoadReleasedError, 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .widgets import LoadPanel
-
     from ._transport.base import Transport
+    from .widgets import LoadPanel
 
 __all__ = ["AsyncClient", "ClientState", "ClientStatistics", "connect"]
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import sys
 import threading
@@ -39,10 +40,10 @@ import grpc.aio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncload  # noqa: E402
-from asyncload._transport.proto import milvus_pb2, milvus_pb2_grpc  # noqa: E402
-from asyncload.testing import MilvusStandalone  # noqa: E402
-from tests._data import make_collection  # noqa: E402
+import asyncload
+from asyncload._transport.proto import milvus_pb2, milvus_pb2_grpc
+from asyncload.testing import MilvusStandalone
+from tests._data import make_collection
 
 WAIT_METHODS = {"GetLoadingProgress", "GetLoadState", "ShowCollections"}
 RPCS: Counter[str] = Counter()
@@ -60,7 +61,8 @@ def _count_every_aio_channel() -> None:
     original = grpc.aio.insecure_channel
 
     def counting_channel(target: str, options: Any = None, compression: Any = None, interceptors: Any = None) -> Any:
-        return original(target, options=options, compression=compression, interceptors=[*(interceptors or []), _Counting()])
+        chain = [*(interceptors or []), _Counting()]
+        return original(target, options=options, compression=compression, interceptors=chain)
 
     grpc.aio.insecure_channel = counting_channel  # type: ignore[assignment]
 
@@ -155,9 +157,7 @@ def release_all(stub: Any, names: list[str]) -> None:
     time.sleep(1.5)
 
 
-async def measure(
-    strategy: str, uri: str, names: list[str], run: Callable[[dict[str, float]], Awaitable[None]]
-) -> Run:
+async def measure(strategy: str, uri: str, names: list[str], run: Callable[[dict[str, float]], Awaitable[None]]) -> Run:
     target = uri.removeprefix("http://")
     observers = [Observer(target, n) for n in names]
     for observer in observers:
@@ -183,17 +183,16 @@ async def part_one(server: MilvusStandalone, reps: int) -> None:
             subset = names[:k]
             for rep in range(reps):
                 strategies: list[tuple[str, Callable[[dict[str, float]], Awaitable[None]]]] = [
-                    ("pymilvus", lambda d: pymilvus_strategy(server.uri, subset, d)),
-                    ("go-style 200 ms", lambda d: go_style_strategy(server.uri, subset, d)),
-                    ("asyncload warm", lambda d: asyncload_strategy(warm, subset, d)),  # type: ignore[arg-type]
+                    ("pymilvus", lambda d, s=subset: pymilvus_strategy(server.uri, s, d)),
+                    ("go-style 200 ms", lambda d, s=subset: go_style_strategy(server.uri, s, d)),
+                    ("asyncload warm", lambda d, s=subset: asyncload_strategy(warm, s, d)),  # type: ignore[arg-type]
                 ]
                 for name, run in strategies:
                     results.append(await measure(name, server.uri, subset, run))
                     release_all(stub, subset)
                 async with asyncload.connect(server.uri) as cold:
-                    results.append(
-                        await measure("asyncload cold", server.uri, subset, lambda d: asyncload_strategy(cold, subset, d))
-                    )
+                    run_cold = functools.partial(asyncload_strategy, cold, subset)
+                    results.append(await measure("asyncload cold", server.uri, subset, run_cold))
                 release_all(stub, subset)
                 print(f"  K={k} rep {rep + 1}/{reps} done", flush=True)
     finally:

@@ -272,6 +272,9 @@ class MilvusAPI:
             output_fields=list(fields),
             partition_names=list(partitions),
             query_params=[common_pb2.KeyValuePair(key="limit", value=str(limit))],
+            # A size sample needs no fresh data: do not wait for the newest writes to be visible.
+            consistency_level=common_pb2.ConsistencyLevel.Eventually,
+            use_default_consistency=False,
         )
         response = await self._call("Query", request, operation="sample_rows", collection=collection)
         sizes: dict[str, list[int]] = {}

@@ -11,7 +11,7 @@ import anyio
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["gather"]
+__all__ = ["first_error", "gather"]
 
 
 async def gather(*calls: Callable[[], Coroutine[Any, Any, object]]) -> None:
@@ -23,17 +23,19 @@ async def gather(*calls: Callable[[], Coroutine[Any, Any, object]]) -> None:
             for call in calls:
                 tg.start_soon(call)
     except BaseExceptionGroup as group:
-        raise _first(group) from None
+        raise first_error(group) from None
 
 
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups: not a cancellation, if there is one.
+    An exception that is not a group is its own first error."""
     cancelled = anyio.get_cancelled_exc_class()
     leaves: list[BaseException] = []
-    stack: list[BaseException] = [group]
+    stack: list[BaseException] = [exc]
     while stack:
         exc = stack.pop(0)
         if isinstance(exc, BaseExceptionGroup):
             stack[:0] = list(exc.exceptions)
         else:
             leaves.append(exc)
-    return next((e for e in leaves if not isinstance(e, cancelled)), leaves[0])
+    return next((e for e in leaves if not isinstance(e, cancelled)), leaves[0] if leaves else exc)

@@ -22,6 +22,7 @@ from . import _cli_commands as commands
 from ._cli_commands import EXIT_INTERRUPTED, Context, Interrupts
 from ._cli_output import Output
 from ._client import AsyncClient, connect
+from ._concurrency import first_error
 from .errors import (
     AsyncLoadError,
     AuthenticationError,
@@ -39,7 +40,7 @@ from .errors import (
 )
 
 if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
+    pass
 
 __all__ = ["build_parser", "main"]
 
@@ -162,16 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _leaf(exc: BaseException) -> BaseException:
     """The first real error inside (nested) exception groups: not a cancellation, if there is one."""
-    leaves: list[BaseException] = []
-    stack = [exc]
-    while stack:
-        item = stack.pop(0)
-        if isinstance(item, BaseExceptionGroup):
-            stack[:0] = list(item.exceptions)
-        else:
-            leaves.append(item)
-    cancelled = anyio.get_cancelled_exc_class()
-    return next((e for e in leaves if not isinstance(e, cancelled)), leaves[0] if leaves else exc)
+    return first_error(exc)
 
 
 def describe_error(exc: BaseException, *, where: str, token_given: bool) -> str:

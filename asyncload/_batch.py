@@ -34,6 +34,7 @@ class BatchAnswer:
 @dataclass
 class _Batch:
     names: set[str] = field(default_factory=set)
+    waiting: int = 0
     done: anyio.Event = field(default_factory=anyio.Event)
     sent_at: float = 0.0
     received_at: float = 0.0
@@ -64,7 +65,11 @@ class ProgressBatcher:
             batch = self._pending = _Batch()
             self._task_group.start_soon(self._run, batch)
         batch.names.add(collection)
-        await batch.done.wait()
+        batch.waiting += 1
+        try:
+            await batch.done.wait()
+        finally:
+            batch.waiting -= 1
         found = batch.percentages.get(collection)
         return None if found is None else BatchAnswer(batch.sent_at, batch.received_at, found)
 
@@ -72,8 +77,8 @@ class ProgressBatcher:
         try:
             await anyio.sleep(self._delay)
             self._pending = None
-            if len(batch.names) < 2:
-                return  # nothing to share: the caller's own GetLoadingProgress says more
+            if len(batch.names) < 2 or batch.waiting == 0:
+                return  # nothing to share (the caller's own GetLoadingProgress says more), or nobody left
             await self._limiter.acquire()
             batch.sent_at = anyio.current_time()
             try:

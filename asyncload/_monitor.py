@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
+import anyio.lowlevel
 
 from ._batch import ProgressBatcher
 from ._policy import PollingConfig, PollSchedule, TickPhase
@@ -153,6 +154,7 @@ class LoadMonitor:
                 self._record(watch, number, answer.sent_at, answer.received_at, answer.percent, 100)
                 return
         await self._limiter.acquire()
+        await anyio.lowlevel.checkpoint_if_cancelled()  # nobody waits any more: do not send it
         sent_at = anyio.current_time()
         try:
             progress = await self._api.get_loading_progress(watch.collection, watch.partitions)
@@ -222,6 +224,8 @@ class LoadMonitor:
                     if delay > 0:
                         with anyio.move_on_after(delay):
                             await _until_restart(watch)
+                    if scope.cancel_called or watch.waiters == 0:
+                        return  # the last waiter left while this loop slept: send nothing more
                     await self.poll(watch)
                     failure = watch.transport_failure
                     if failure is not None and failure.poll == watch.polls_sent - 1:

@@ -53,7 +53,7 @@ class PollingConfig:
     #: Poll spacing while the tick's phase is unknown.
     probe_interval: float = 0.5
     #: Poll spacing inside a tick's window.
-    window_step: float = 0.15
+    window_step: float = 0.2
     #: A tick window narrower than this gets one poll, just after it closes.
     fine_window: float = 0.08
     #: How long after a tick's window closes the closing poll goes out.
@@ -103,8 +103,10 @@ class TickPhase:
     def observe_change(self, before: float, after: float) -> None:
         """A change happened after ``before`` (the previous poll's send time) and no later than
         ``after`` (the time the poll that saw it was answered)."""
-        if after - before >= 0.6 * self.period or after < before:
-            return  # too vague to say anything about the phase
+        if after - before >= self.period or after < before:
+            return  # every phase fits: nothing learned
+        # A vague bound (say, from the poll of the tick before) still narrows what is known; alone it
+        # is kept too, but the schedule relies on the phase only once it is narrower than 0.6 period.
         if self.lo is None or self.hi is None:
             self.lo, self.hi = before, after
             return

@@ -238,7 +238,7 @@ def test_a_learned_phase_brings_polls_down_to_about_one_per_tick() -> None:
     finished_at = start + 0.37 + 4
     assert len(warm) < len(cold)
     assert len(warm) <= 10, f"one or two polls per tick over 4.4 s, got {len(warm)}: {warm}"
-    assert warm[-1] - warm[-2] == pytest.approx(1.0), "once the phase is narrow: one poll per tick"
+    assert warm[-1] - warm[-2] > 0.6, "once the phase is narrow: the finishing tick gets a single poll"
     assert warm[-1] - finished_at <= phase.width + TICKS.window_step + TICKS.tick_margin + 0.01
     # A fixed 0.2 s poller sends 23 polls for this load, and sees completion 0.1 s late on average.
 

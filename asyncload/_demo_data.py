@@ -176,7 +176,7 @@ class _Session:
                     break
                 if time.monotonic() > deadline:
                     raise SampleError(f"flushing {name} did not finish in {_RPC_TIMEOUT:.0f} s")
-                time.sleep(0.05)
+                self.stop.wait(0.05)  # wakes at once when stopped; the next call raises
 
     def index(self, name: str, field: str, index_type: str, params: dict[str, Any]) -> None:
         extra = {"index_type": index_type, "metric_type": "L2", "params": json.dumps(params)}
@@ -197,7 +197,7 @@ class _Session:
                 return
             if time.monotonic() > deadline:
                 raise SampleError(f"building the index of {name} did not finish in time")
-            time.sleep(0.1)
+            self.stop.wait(0.1)
 
     def release(self, name: str) -> None:
         state = self.call("GetLoadState", milvus_pb2.GetLoadStateRequest(collection_name=name)).state

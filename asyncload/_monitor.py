@@ -69,6 +69,7 @@ class Watch:
         self.waiters = 0
         self.streams = 0
         self._changed = anyio.Event()
+        self._decided = anyio.Event()
         self._loop_scope: anyio.CancelScope | None = None
 
     @property
@@ -100,13 +101,22 @@ class Watch:
             self.transport_failure = failure
         self.notify()
 
-    def notify(self) -> None:
-        """Wake every waiter (they re-check what they wait for)."""
+    def notify(self, *, decisive: bool = True) -> None:
+        """Wake the streams (every change) and, when ``decisive`` (loaded, failed, a transport
+        problem, a restart), the plain waiters too: they re-check what they wait for."""
         self._changed.set()
         self._changed = anyio.Event()
+        if decisive:
+            self._decided.set()
+            self._decided = anyio.Event()
 
     async def changed(self) -> None:
+        """Return at the next change of any kind."""
         await self._changed.wait()
+
+    async def decided(self) -> None:
+        """Return at the next change that may end a wait (an intermediate percentage does not)."""
+        await self._decided.wait()
 
 
 class LoadMonitor:
@@ -179,7 +189,7 @@ class LoadMonitor:
         watch.observation = Observation(number, sent_at, received_at, percent, refresh)
         scheduled = min(percent, refresh) if watch.refresh else percent
         watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
-        watch.notify()
+        watch.notify(decisive=percent >= 100)
 
     def _record_failure(self, watch: Watch, number: int, exc: ServerError) -> None:
         current = getattr(watch.load_failure, "error", None)

@@ -449,7 +449,8 @@ class MilvusStandalone:
                         if reply.status.error_code == 0 and reply.status.code == 0:
                             return
                         last_error = f"ShowCollections: {reply.status.code} {reply.status.reason}"
-                time.sleep(0.1)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=0.1)  # the next check, or at once if the server died
         finally:
             channel.close()
 

@@ -69,7 +69,8 @@ class Follower:
             monitor.enter(watch, stream=self._report_stalls)
             try:
                 with anyio.move_on_after(None if self._stall_reported else stall_timeout - stalled_for):
-                    await watch.changed()
+                    # Streams show every percentage; a plain wait only cares what can end it.
+                    await (watch.changed() if self._report_stalls else watch.decided())
             finally:
                 monitor.leave(watch, stream=self._report_stalls)
             if watch.schedule.stalled_for(anyio.current_time()) < stall_timeout:

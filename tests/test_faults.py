@@ -290,20 +290,25 @@ async def test_many_waiters_share_one_poll_per_tick(fake: tuple[FakeMilvus, str]
     assert server.calls["GetLoadingProgress"] <= 1.2 / 0.02
 
 
+async def release_while_a_waiter_waits(task: asyncload.LoadTask) -> None:
+    """Release ``task`` 0.1 s into a wait, which must end with LoadReleasedError."""
+    async with anyio.create_task_group() as tg:
+
+        async def waiter() -> None:
+            with pytest.raises(asyncload.LoadReleasedError):
+                await task
+
+        tg.start_soon(waiter)
+        await anyio.sleep(0.1)
+        await task.release()
+
+
 async def test_release_mid_load_ends_waiters_with_load_released(fake: tuple[FakeMilvus, str]) -> None:
     server, uri = fake
     server.script("GetLoadingProgress", progress(20))
     async with asyncload.connect(uri, polling=FAST) as client:
         task = await client.load_collection("c")
-        async with anyio.create_task_group() as tg:
-
-            async def waiter() -> None:
-                with pytest.raises(asyncload.LoadReleasedError):
-                    await task
-
-            tg.start_soon(waiter)
-            await anyio.sleep(0.1)
-            await task.release()
+        await release_while_a_waiter_waits(task)
         assert isinstance(task.exception(), asyncload.LoadReleasedError)
         assert "release" in repr(task) or "failed" in repr(task)
     assert server.calls["ReleaseCollection"] == 1
@@ -443,13 +448,5 @@ async def test_release_racing_a_poll_still_reads_as_released(fake: tuple[FakeMil
     server.script("ReleaseCollection", slow_release)
     async with asyncload.connect(uri, polling=FAST) as client:
         task = await client.load_collection("c")
-        async with anyio.create_task_group() as tg:
-
-            async def waiter() -> None:
-                with pytest.raises(asyncload.LoadReleasedError):
-                    await task
-
-            tg.start_soon(waiter)
-            await anyio.sleep(0.1)
-            await task.release()
+        await release_while_a_waiter_waits(task)
     assert isinstance(task.exception(), asyncload.LoadReleasedError)

@@ -242,3 +242,21 @@ async def test_concurrent_loads_share_batched_polls(client: asyncload.AsyncClien
     finally:
         for name in names:
             await client.release_collection(name)
+
+
+async def test_footprint_of_known_data_on_the_standalone(client: asyncload.AsyncClient) -> None:
+    """'parts' holds ids 0..2999, titles "title <id>", $meta {"tag": "t<id % 10>", "n": <id>}."""
+    await (await client.load_collection("parts")).wait(timeout=60)
+    try:
+        df = await client.footprint("parts", sample_rows=3_000)
+        assert client.statistics().rpcs["Query"] == 1
+    finally:
+        await client.release_collection("parts")
+    rows = 3_000
+    assert list(df["dtype"]) == ["Int64", "FloatVector", "VarChar", "Float", "JSON"]
+    assert set(df["rows"]) == {rows}
+    assert df.loc["vec", "dim"] == 16
+    assert df.loc["id", "raw_bytes"] == rows * 8
+    assert df.loc["score", "raw_bytes"] == rows * 4
+    assert df.loc["title", "raw_bytes"] == sum(len(f"title {i}") for i in range(rows))
+    assert df.loc["$meta", "raw_bytes"] == sum(len(f'{{"tag": "t{i % 10}", "n": {i}}}') for i in range(rows))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import sniffio
@@ -22,7 +22,7 @@ from ._progress import LoadState, Progress
 from ._retry import RetryPolicy
 from ._schema import CollectionSchema, IndexInfo
 from ._tasks import LoadTask
-from ._transport.milvus import MilvusAPI
+from ._transport.milvus import LoadOptions, MilvusAPI
 from ._validation import (
     check_collection_name,
     check_flag,
@@ -294,19 +294,19 @@ class AsyncClient:
             validate_load_fields(schema, fields, skip_load_dynamic_field=skip)
         watch = monitor.watch(collection, partitions or ())
         submitted_at = anyio.current_time()
-        arguments: dict[str, Any] = {
-            "replica_number": replicas,
-            "resource_groups": groups,
-            "refresh": refresh,
-            "load_fields": fields,
-            "skip_load_dynamic_field": skip,
-            "load_params": params,
-            "blocking": self._endpoint.embedded,
-        }
+        options = LoadOptions(
+            replica_number=replicas,
+            resource_groups=groups,
+            refresh=refresh,
+            load_fields=fields,
+            skip_load_dynamic_field=skip,
+            load_params=params,
+            blocking=self._endpoint.embedded,
+        )
         if partitions is None:
-            await api.load_collection(collection, **arguments)
+            await api.load_collection(collection, options)
         else:
-            await api.load_partitions(collection, partitions, **arguments)
+            await api.load_partitions(collection, partitions, options)
         # Milvus Lite answers a refresh only once done and never reports refresh progress.
         follow_refresh = refresh and not self._endpoint.embedded
         first_poll = watch.restart(submitted_at, refresh=follow_refresh)

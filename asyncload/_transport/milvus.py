@@ -26,11 +26,36 @@ from .convert import collection_schema, index_info, value_sizes
 from .errors import map_rpc_error, status_error
 from .proto import common_pb2, milvus_pb2
 
-__all__ = ["LoadingProgress", "MilvusAPI"]
+__all__ = ["LoadOptions", "LoadingProgress", "MilvusAPI"]
 
 _SHOW_IN_MEMORY = 1  # ShowType.InMemory
 _INDEX_NOT_FOUND = 700
 _LEGACY_INDEX_NOT_EXIST = 25
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What LoadCollection and LoadPartitions share, already validated by the client."""
+
+    replica_number: int | None
+    resource_groups: tuple[str, ...]
+    refresh: bool
+    load_fields: tuple[str, ...]
+    skip_load_dynamic_field: bool
+    load_params: Mapping[str, str]
+    #: The server answers only once loaded (Milvus Lite).
+    blocking: bool
+
+    def request_fields(self) -> dict[str, Any]:
+        """The request fields both load messages carry."""
+        return {
+            "replica_number": self.replica_number or 0,
+            "resource_groups": list(self.resource_groups),
+            "refresh": self.refresh,
+            "load_fields": list(self.load_fields),
+            "skip_load_dynamic_field": self.skip_load_dynamic_field,
+            "load_params": dict(self.load_params),
+        }
 
 
 @dataclass(frozen=True)
@@ -102,55 +127,18 @@ class MilvusAPI:
 
     # -- loads ----------------------------------------------------------------------------------
 
-    async def load_collection(
-        self,
-        collection: str,
-        *,
-        replica_number: int | None,
-        resource_groups: Sequence[str],
-        refresh: bool,
-        load_fields: Sequence[str],
-        skip_load_dynamic_field: bool,
-        load_params: Mapping[str, str],
-        blocking: bool,
-    ) -> None:
-        """Submit a collection load. ``blocking`` servers (Milvus Lite) answer only when loaded,
-        so the client's per-RPC timeout does not bound them; the caller's cancel scope still does."""
-        request = milvus_pb2.LoadCollectionRequest(
-            collection_name=collection,
-            replica_number=replica_number or 0,
-            resource_groups=list(resource_groups),
-            refresh=refresh,
-            load_fields=list(load_fields),
-            skip_load_dynamic_field=skip_load_dynamic_field,
-            load_params=dict(load_params),
-        )
+    async def load_collection(self, collection: str, options: LoadOptions) -> None:
+        """Submit a collection load. ``options.blocking`` servers (Milvus Lite) answer only when
+        loaded, so the client's per-RPC timeout does not bound them; the caller's cancel scope does."""
+        request = milvus_pb2.LoadCollectionRequest(collection_name=collection, **options.request_fields())
         await self._call(
-            "LoadCollection", request, operation="load_collection", collection=collection, unbounded=blocking
+            "LoadCollection", request, operation="load_collection", collection=collection, unbounded=options.blocking
         )
 
-    async def load_partitions(
-        self,
-        collection: str,
-        partitions: Sequence[str],
-        *,
-        replica_number: int | None,
-        resource_groups: Sequence[str],
-        refresh: bool,
-        load_fields: Sequence[str],
-        skip_load_dynamic_field: bool,
-        load_params: Mapping[str, str],
-        blocking: bool,
-    ) -> None:
+    async def load_partitions(self, collection: str, partitions: Sequence[str], options: LoadOptions) -> None:
+        """Submit a load of some partitions; same options as :meth:`load_collection`."""
         request = milvus_pb2.LoadPartitionsRequest(
-            collection_name=collection,
-            partition_names=list(partitions),
-            replica_number=replica_number or 0,
-            resource_groups=list(resource_groups),
-            refresh=refresh,
-            load_fields=list(load_fields),
-            skip_load_dynamic_field=skip_load_dynamic_field,
-            load_params=dict(load_params),
+            collection_name=collection, partition_names=list(partitions), **options.request_fields()
         )
         await self._call(
             "LoadPartitions",
@@ -158,7 +146,7 @@ class MilvusAPI:
             operation="load_partitions",
             collection=collection,
             partitions=partitions,
-            unbounded=blocking,
+            unbounded=options.blocking,
         )
 
     async def release_collection(self, collection: str) -> None:

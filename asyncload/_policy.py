@@ -7,8 +7,10 @@ Milvus's query coordinator advances loads on a fixed tick (``queryCoord.checkInt
 default): measured on Milvus 2.3.5, every change of a load's percentage lands on one grid of ticks,
 shared by all the server's loads. So the schedule is:
 
-- poll at once after submission;
-- while the tick's phase is unknown, probe every ``probe_interval`` (backing off slowly while flat);
+- poll at once after submission; a load still at 0 % then stays unpolled for ``quiet_period`` (on
+  Milvus 2.3.5 a load's first change comes at the first tick at least ~1.02 s after submission);
+- while the tick's phase is unknown, probe every ``probe_interval`` for the tick after that (backing
+  off each tick while flat), so the first change already bounds the phase to that spacing;
 - every observed change bounds a tick between the poll before (sent) and the poll that saw it
   (received); the client-wide :class:`TickPhase` intersects these bounds, across loads;
 - once the phase is known, poll only through each tick's window (``window_step`` apart) and just
@@ -50,8 +52,12 @@ class PollingConfig:
     batch_delay: float = 0.005
     #: The server's load-checker period (Milvus ``queryCoord.checkInterval``); None: do not assume ticks.
     server_tick: float | None = 1.0
-    #: Poll spacing while the tick's phase is unknown.
-    probe_interval: float = 0.5
+    #: How long after submission a load from 0 % cannot change (Milvus 2.3.5: its first change comes
+    #: at the first tick at least ~1.02 s after the LoadCollection call). No poll is sent meanwhile.
+    quiet_period: float = 1.0
+    #: Poll spacing while the tick's phase is unknown, for one tick after the quiet period (where a
+    #: fresh load's first change falls); then it backs off by ``backoff`` every tick without change.
+    probe_interval: float = 0.25
     #: Poll spacing inside a tick's window.
     window_step: float = 0.2
     #: A tick window narrower than this gets one poll, just after it closes.
@@ -81,6 +87,8 @@ class PollingConfig:
             raise InvalidArgumentError(f"window_step must be >= finish_interval, got {self.window_step}")
         if self.tick_margin < 0:
             raise InvalidArgumentError(f"tick_margin must be >= 0, got {self.tick_margin}")
+        if not 0 <= self.quiet_period <= self.max_interval:
+            raise InvalidArgumentError(f"quiet_period must lie between 0 and max_interval, got {self.quiet_period}")
 
 
 @dataclass
@@ -160,7 +168,8 @@ class PollSchedule:
             self._last_change = (time, percent)
             self._flat_polls = 0
             if self.phase is not None and self._last_sent is not None:
-                self.phase.observe_change(self._last_sent, time)
+                # A load leaving 0 % changed no earlier than the quiet period's end.
+                self.phase.observe_change(max(self._last_sent, self._quiet_until()), time)
         else:
             self._flat_polls += 1
         self._last = (time, percent)
@@ -215,10 +224,27 @@ class PollSchedule:
         if self.phase is None:
             wanted = self._rate_schedule(last_t)
         elif self.phase.known and self.phase.width < 0.6 * self.phase.period:
-            wanted = self._tick_schedule(last_t, self.phase)
+            wanted = self._tick_schedule(max(last_t, self._quiet_until()), self.phase)
         else:
-            wanted = last_t + cfg.probe_interval * cfg.backoff ** (self._flat_polls // 8)
+            wanted = self._probe_schedule(last_t, self.phase.period)
         return min(max(wanted, last_t + cfg.finish_interval), last_t + cfg.max_interval)
+
+    def _quiet_until(self) -> float:
+        """The end of the quiet period while the load is still at 0 % (it cannot change before)."""
+        if self._last is not None and self._last[1] == 0:
+            return self.started_at + self.config.quiet_period
+        return -math.inf
+
+    def _probe_schedule(self, last_t: float, period: float) -> float:
+        """Phase unknown: nothing to poll in the quiet period; then every ``probe_interval`` for one
+        tick (so the first change bounds the phase that tightly), backing off each tick without change."""
+        cfg = self.config
+        quiet_until = self._quiet_until()
+        if last_t < quiet_until:
+            return quiet_until + cfg.probe_interval
+        since = max(quiet_until, self._last_change[0] if self._last_change else self.started_at)
+        flat_ticks = max(0, int((last_t - since) // period))
+        return last_t + cfg.probe_interval * cfg.backoff**flat_ticks
 
     def _tick_schedule(self, last_t: float, phase: TickPhase) -> float:
         """The next point of the next tick window: spread ``window_step`` apart, the last one

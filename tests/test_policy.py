@@ -247,3 +247,49 @@ def test_without_ticks_the_schedule_falls_back_to_the_rate() -> None:
     schedule = PollSchedule(PollingConfig(server_tick=None), 0.0, None)
     schedule.observe(0.0, 0)
     assert schedule.next_poll_at() == pytest.approx(0.2)
+
+
+# -- the quiet period and the first tick (Milvus 2.3.5: a load's first change comes at the first
+#    tick at least ~1.02 s after LoadCollection) -----------------------------------------------------
+
+
+def test_a_fresh_load_is_not_polled_during_the_quiet_period() -> None:
+    sent = simulate_ticks(on_tick_grid(0.3, [2, 4]), TickPhase(1.0))
+    assert sent[0] == 0.0
+    assert sent[1] == pytest.approx(TICKS.quiet_period + TICKS.probe_interval), sent
+    assert all(not 0.0 < t < TICKS.quiet_period for t in sent)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0.0, max_value=0.999), st.floats(min_value=0.0, max_value=0.999))
+def test_the_first_change_bounds_the_phase_to_the_probe_spacing(phi: float, start_phase: float) -> None:
+    """Submitted at any point of the tick, the load's first change (at the first tick >= 1.02 s after
+    submission) is seen within one probe spacing, so the client knows the phase that well."""
+    start = 10.0 + start_phase
+    first_tick = phi + math.ceil(start + 1.02 - phi)
+    phase = TickPhase(1.0)
+    latency = 0.001
+    simulate_ticks(on_tick_grid(first_tick - start, [0, 2]), phase, start=start, latency=latency)
+    assert phase.width <= TICKS.probe_interval + latency + 1e-9
+    assert phase.lo is not None
+    assert phase.hi is not None
+    offset = (first_tick - phase.lo) % 1.0
+    assert offset <= phase.width + 1e-9 or offset >= 1.0 - 1e-9, "the learned window holds a real tick"
+
+
+def test_a_load_already_under_way_gets_no_quiet_period() -> None:
+    schedule = PollSchedule(TICKS, 0.0, TickPhase(1.0))
+    schedule.observe(0.001, 40, sent_at=0.0)
+    assert schedule.next_poll_at() < TICKS.quiet_period
+
+
+def test_with_a_known_phase_the_quiet_period_skips_the_tick_windows_it_covers() -> None:
+    phase = TickPhase(1.0, 0.49, 0.51)
+    sent = simulate_ticks(on_tick_grid(0.5, [2]), phase, start=0.0)
+    assert sent[1] > 1.5, f"the tick at 0.5 s falls in the quiet period: not polled ({sent})"
+    assert len(sent) <= 3, sent
+
+
+def test_the_quiet_period_is_checked() -> None:
+    with pytest.raises(ValueError, match="quiet_period"):
+        PollingConfig(quiet_period=-1.0)

@@ -52,8 +52,9 @@ class PollingConfig:
     batch_delay: float = 0.005
     #: The server's load-checker period (Milvus ``queryCoord.checkInterval``); None: do not assume ticks.
     server_tick: float | None = 1.0
-    #: How long after submission a load from 0 % cannot change (Milvus 2.3.5: its first change comes
-    #: at the first tick at least ~1.02 s after the LoadCollection call). No poll is sent meanwhile.
+    #: With ``server_tick``: how long after submission a load from 0 % cannot change (Milvus 2.3.5: its
+    #: first change comes at the first tick at least ~1.02 s after the LoadCollection call). No poll
+    #: is sent meanwhile.
     quiet_period: float = 1.0
     #: Poll spacing while the tick's phase is unknown, for one tick after the quiet period (where a
     #: fresh load's first change falls); then it backs off by ``backoff`` every tick without change.
@@ -87,7 +88,7 @@ class PollingConfig:
             raise InvalidArgumentError(f"window_step must be >= finish_interval, got {self.window_step}")
         if self.tick_margin < 0:
             raise InvalidArgumentError(f"tick_margin must be >= 0, got {self.tick_margin}")
-        if not 0 <= self.quiet_period <= self.max_interval:
+        if self.server_tick is not None and not 0 <= self.quiet_period <= self.max_interval:
             raise InvalidArgumentError(f"quiet_period must lie between 0 and max_interval, got {self.quiet_period}")
 
 

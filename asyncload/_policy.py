@@ -58,7 +58,7 @@ class PollingConfig:
     quiet_period: float = 1.0
     #: Poll spacing while the tick's phase is unknown, for one tick after the quiet period (where a
     #: fresh load's first change falls); then it backs off by ``backoff`` every tick without change.
-    probe_interval: float = 0.25
+    probe_interval: float = 0.2
     #: Poll spacing inside a tick's window.
     window_step: float = 0.2
     #: A tick window narrower than this gets one poll, just after it closes.

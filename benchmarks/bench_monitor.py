@@ -16,7 +16,7 @@ channel, in a thread) to the strategy's wait returning. Ratios are against pymil
 Part 2 - scale: 500 waiters (10 each) over 50 small collections on one client: progress RPCs per
 second against the client's cap, and the event loop's lag (p99 overshoot of a 10 ms ticker).
 
-Run: python benchmarks/bench_monitor.py [--reps 5] [--skip-scale | --only-scale]
+Run: python benchmarks/bench_monitor.py [--reps 5] [--single-reps 10] [--skip-scale | --only-scale]
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ async def measure(strategy: str, uri: str, names: list[str], run: Callable[[dict
     return Run(strategy, len(names), rpcs, lags)
 
 
-async def part_one(server: MilvusStandalone, reps: int) -> None:
+async def part_one(server: MilvusStandalone, reps: int, single_reps: int) -> None:
     names = [f"bench{i}" for i in range(6)]
     sync_channel = grpc.insecure_channel(server.uri.removeprefix("http://"))
     stub = milvus_pb2_grpc.MilvusServiceStub(sync_channel)
@@ -181,7 +181,8 @@ async def part_one(server: MilvusStandalone, reps: int) -> None:
         warm = await asyncload.connect(server.uri).__aenter__()
         for k in (1, 6):
             subset = names[:k]
-            for rep in range(reps):
+            k_reps = single_reps if k == 1 else reps  # one load per rep: more reps for a steady median
+            for rep in range(k_reps):
                 strategies: list[tuple[str, Callable[[dict[str, float]], Awaitable[None]]]] = [
                     ("pymilvus", lambda d, s=subset: pymilvus_strategy(server.uri, s, d)),
                     ("go-style 200 ms", lambda d, s=subset: go_style_strategy(server.uri, s, d)),
@@ -194,7 +195,7 @@ async def part_one(server: MilvusStandalone, reps: int) -> None:
                     run_cold = functools.partial(asyncload_strategy, cold, subset)
                     results.append(await measure("asyncload cold", server.uri, subset, run_cold))
                 release_all(stub, subset)
-                print(f"  K={k} rep {rep + 1}/{reps} done", flush=True)
+                print(f"  K={k} rep {rep + 1}/{k_reps} done", flush=True)
     finally:
         if warm is not None:
             await warm.__aexit__(None, None, None)
@@ -248,7 +249,7 @@ async def part_two(server: MilvusStandalone) -> None:
     print(f"  event-loop lag p50 {statistics.median(lags) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms (target < 5 ms)")
 
 
-async def main(reps: int, skip_scale: bool, only_scale: bool) -> None:
+async def main(reps: int, single_reps: int, skip_scale: bool, only_scale: bool) -> None:
     _count_every_aio_channel()
     with MilvusStandalone() as server:
         if only_scale:
@@ -262,15 +263,16 @@ async def main(reps: int, skip_scale: bool, only_scale: bool) -> None:
                     range(6),
                 )
             )
-        await part_one(server, reps)
+        await part_one(server, reps, single_reps)
         if not skip_scale:
             await part_two(server)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of the K=6 loads")
+    parser.add_argument("--single-reps", type=int, default=10, help="repetitions of the K=1 load")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--only-scale", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(args.reps, args.skip_scale, args.only_scale))
+    asyncio.run(main(args.reps, args.single_reps, args.skip_scale, args.only_scale))

@@ -55,7 +55,8 @@ class ProgressBatcher:
         self._delay = delay
         self._pending: _Batch | None = None
         self.enabled = True
-        self.batches = 0
+        #: Batched RPCs sent (answered or not): each counts as one progress poll.
+        self.sent = 0
 
     async def percent(self, collection: str) -> BatchAnswer | None:
         """This collection's percentage from the next batch, or None when the batch could not tell
@@ -81,6 +82,7 @@ class ProgressBatcher:
                 return  # nothing to share (the caller's own GetLoadingProgress says more), or nobody left
             await self._limiter.acquire()
             batch.sent_at = anyio.current_time()
+            self.sent += 1
             try:
                 answers = await self._api.in_memory_percentages(sorted(batch.names))
             except UnsupportedOperationError:
@@ -89,7 +91,6 @@ class ProgressBatcher:
             except AsyncLoadError:
                 return  # one of them is not loading (failed, released, dropped): each asks on its own
             batch.received_at = anyio.current_time()
-            self.batches += 1
             batch.percentages = {name: pct for name, (pct, serving) in answers.items() if serving or pct > 0}
         finally:
             if self._pending is batch:

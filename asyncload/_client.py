@@ -60,6 +60,8 @@ class ClientStatistics:
     """Counters for one client: RPCs sent by method, and what the load monitor is following."""
 
     rpcs: Mapping[str, int]
+    #: Progress RPCs of the load monitor and of ``loading_progress``: GetLoadingProgress calls plus
+    #: batched ShowCollections(InMemory) calls (each answering several collections).
     progress_polls: int
     watched: int
     polling: int
@@ -191,7 +193,7 @@ class AsyncClient:
         rpcs = dict(api.calls) if api else {}
         return ClientStatistics(
             rpcs=rpcs,
-            progress_polls=rpcs.get("GetLoadingProgress", 0),
+            progress_polls=rpcs.get("GetLoadingProgress", 0) + (monitor.batched_polls if monitor else 0),
             watched=len(watches),
             polling=sum(1 for w in watches if w.waiters > 0),
             waiters=sum(w.waiters - w.streams for w in watches),

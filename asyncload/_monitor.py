@@ -141,6 +141,11 @@ class LoadMonitor:
         return found
 
     @property
+    def batched_polls(self) -> int:
+        """ShowCollections(InMemory) calls sent for batches of whole-collection polls."""
+        return self._batcher.sent
+
+    @property
     def limiter(self) -> RateLimiter:
         return self._limiter
 

@@ -390,8 +390,10 @@ async def test_concurrent_loads_share_batched_polls(fake: tuple[FakeMilvus, str]
         async with anyio.create_task_group() as tg:
             for task in tasks:
                 tg.start_soon(task.wait)
+        stats = client.statistics()
     assert all(t.done() and t.percent == 100 for t in tasks)
     batches = server.calls["ShowCollections"]
+    assert stats.progress_polls == server.calls["GetLoadingProgress"] + batches, "batched calls count as polls"
     assert batches >= 1
     assert max(len(r.collection_names) for r in server.requests["ShowCollections"]) > 1
     # 6 separate pollers would each have needed the polls one batch answers for all.

@@ -243,8 +243,8 @@ class PollSchedule:
         quiet_until = self._quiet_until()
         if last_t < quiet_until:
             return quiet_until + cfg.probe_interval
-        since = max(quiet_until, self._last_change[0] if self._last_change else self.started_at)
-        flat_ticks = max(0, int((last_t - since) // period))
+        assert self._last_change is not None  # set with the first observation, like _last
+        flat_ticks = int((last_t - max(quiet_until, self._last_change[0])) // period)
         return last_t + cfg.probe_interval * cfg.backoff**flat_ticks
 
     def _tick_schedule(self, last_t: float, phase: TickPhase) -> float:

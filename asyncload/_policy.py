@@ -78,6 +78,8 @@ class PollingConfig:
             raise InvalidArgumentError(f"stall_timeout must be positive, got {self.stall_timeout}")
         if not self.max_polls_per_second > 0:
             raise InvalidArgumentError(f"max_polls_per_second must be positive, got {self.max_polls_per_second}")
+        if not self.batch_delay >= 0:
+            raise InvalidArgumentError(f"batch_delay must be >= 0 seconds, got {self.batch_delay}")
         if self.server_tick is not None and not self.server_tick > 0:
             raise InvalidArgumentError(f"server_tick must be positive or None, got {self.server_tick}")
         if self.server_tick is not None and not self.finish_interval <= self.probe_interval <= self.max_interval:

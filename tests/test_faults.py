@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -403,31 +405,37 @@ async def test_concurrent_loads_share_batched_polls(fake: tuple[FakeMilvus, str]
 async def test_a_failing_batch_falls_back_to_each_collection_and_its_reason(fake: tuple[FakeMilvus, str]) -> None:
     """One load fails (insufficient memory): the batch errors for everyone, each asks on its own."""
     server, uri = fake
-    start = time.monotonic()
+    failed = threading.Event()  # set on the fake server's thread
 
     def progress_of(request: Any, context: grpc.ServicerContext) -> Any:
-        if request.collection_name == "bad" and time.monotonic() - start > 0.3:
+        # "bad" fails once a batch has been tried; "good" finishes only after that, so both are
+        # loading (and every poll joins a batch) until the failure is reported.
+        if request.collection_name == "bad" and server.calls["ShowCollections"] >= 1:
+            failed.set()
             return progress_error(52, "deny to load, insufficient memory")(request, context)
-        return progress(100 if time.monotonic() - start > 0.6 else 40)(request, context)
+        return progress(100 if failed.is_set() else 40)(request, context)
 
     server.script("GetLoadingProgress", progress_of)
     server.script(
         "ShowCollections",
         lambda r, c: milvus_pb2.ShowCollectionsResponse(status=error_status(65535, "collection not loaded[bad]")),
     )
-    async with asyncload.connect(uri, polling=FAST) as client:
-        good = await client.load_collection("good")
-        bad = await client.load_collection("bad")
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(good.wait)
+    # A batch waits longer than the polls' longest spacing, so the other load's next poll always joins it.
+    polling = dataclasses.replace(FAST, batch_delay=2 * FAST.max_interval)
+    with anyio.fail_after(30):
+        async with asyncload.connect(uri, polling=polling) as client:
+            good = await client.load_collection("good")
+            bad = await client.load_collection("bad")
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(good.wait)
 
-            async def fails() -> None:
-                with pytest.raises(asyncload.LoadFailedError, match="insufficient memory"):
-                    await bad
+                async def fails() -> None:
+                    with pytest.raises(asyncload.LoadFailedError, match="insufficient memory"):
+                        await bad
 
-            tg.start_soon(fails)
+                tg.start_soon(fails)
     assert good.percent == 100
-    assert server.calls["ShowCollections"] >= 1, "a batch was tried while both were loading"
+    assert max(len(r.collection_names) for r in server.requests["ShowCollections"]) == 2
     assert bad.exception() is not None and bad.exception().code == 52  # type: ignore[union-attr]
 
 

@@ -148,6 +148,7 @@ def test_stall_after_the_timeout_without_progress() -> None:
         {"max_interval": 0.1},
         {"backoff": 0.5},
         {"stall_timeout": 0},
+        {"batch_delay": -0.01},
     ],
 )
 def test_inconsistent_configs_are_refused(kwargs: dict[str, float]) -> None:

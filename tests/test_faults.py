@@ -22,6 +22,9 @@ pytestmark = pytest.mark.anyio
 
 TOKEN = "root:S3cret-Passw0rd"
 FAST = asyncload.PollingConfig(min_interval=0.05, max_interval=0.1, finish_interval=0.02, server_tick=None)
+# A batch waits longer than the polls' longest spacing, so every other watched load's next poll joins it
+# (with FAST alone, loads submitted a few ms apart may never fall due within the 5 ms batch delay).
+JOINING = dataclasses.replace(FAST, batch_delay=2 * FAST.max_interval)
 
 
 @pytest.fixture
@@ -387,7 +390,7 @@ async def test_concurrent_loads_share_batched_polls(fake: tuple[FakeMilvus, str]
 
     server.script("GetLoadingProgress", lambda request, context: progress(percent_now())(request, context))
     server.script("ShowCollections", in_memory(percent_now))
-    async with asyncload.connect(uri, polling=FAST) as client:
+    async with asyncload.connect(uri, polling=JOINING) as client:
         tasks = [await client.load_collection(f"c{i}") for i in range(6)]
         async with anyio.create_task_group() as tg:
             for task in tasks:
@@ -420,10 +423,8 @@ async def test_a_failing_batch_falls_back_to_each_collection_and_its_reason(fake
         "ShowCollections",
         lambda r, c: milvus_pb2.ShowCollectionsResponse(status=error_status(65535, "collection not loaded[bad]")),
     )
-    # A batch waits longer than the polls' longest spacing, so the other load's next poll always joins it.
-    polling = dataclasses.replace(FAST, batch_delay=2 * FAST.max_interval)
     with anyio.fail_after(30):
-        async with asyncload.connect(uri, polling=polling) as client:
+        async with asyncload.connect(uri, polling=JOINING) as client:
             good = await client.load_collection("good")
             bad = await client.load_collection("bad")
             async with anyio.create_task_group() as tg:

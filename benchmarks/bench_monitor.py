@@ -49,7 +49,7 @@ WAIT_METHODS = {"GetLoadingProgress", "GetLoadState", "ShowCollections"}
 RPCS: Counter[str] = Counter()
 
 
-class _Counting(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _Counting(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         method = details.method.decode() if isinstance(details.method, bytes) else details.method
         RPCS[method.rsplit("/", 1)[-1]] += 1
@@ -64,7 +64,7 @@ def _count_every_aio_channel() -> None:
         chain = [*(interceptors or []), _Counting()]
         return original(target, options=options, compression=compression, interceptors=chain)
 
-    grpc.aio.insecure_channel = counting_channel  # type: ignore[assignment]
+    grpc.aio.insecure_channel = counting_channel
 
 
 class Observer:
@@ -137,7 +137,7 @@ async def go_style_strategy(uri: str, names: list[str], done: dict[str, float]) 
                 return
 
     await asyncio.gather(*(one(n) for n in names))
-    await channel.close()
+    await channel.close(None)
 
 
 async def asyncload_strategy(client: asyncload.AsyncClient, names: list[str], done: dict[str, float]) -> None:
@@ -184,9 +184,9 @@ async def part_one(server: MilvusStandalone, reps: int, single_reps: int) -> Non
             k_reps = single_reps if k == 1 else reps  # one load per rep: more reps for a steady median
             for rep in range(k_reps):
                 strategies: list[tuple[str, Callable[[dict[str, float]], Awaitable[None]]]] = [
-                    ("pymilvus", lambda d, s=subset: pymilvus_strategy(server.uri, s, d)),
-                    ("go-style 200 ms", lambda d, s=subset: go_style_strategy(server.uri, s, d)),
-                    ("asyncload warm", lambda d, s=subset: asyncload_strategy(warm, s, d)),  # type: ignore[arg-type]
+                    ("pymilvus", functools.partial(pymilvus_strategy, server.uri, subset)),
+                    ("go-style 200 ms", functools.partial(go_style_strategy, server.uri, subset)),
+                    ("asyncload warm", functools.partial(asyncload_strategy, warm, subset)),
                 ]
                 for name, run in strategies:
                     results.append(await measure(name, server.uri, subset, run))

@@ -47,7 +47,7 @@ class FakeMilvus(milvus_pb2_grpc.MilvusServiceServicer):  # type: ignore[misc]
         self.scripts: dict[str, list[Answer]] = defaultdict(list)
         self.calls: dict[str, int] = defaultdict(int)
         self.requests: dict[str, list[Any]] = defaultdict(list)
-        self.metadata: list[tuple[tuple[str, str], ...]] = []
+        self.metadata: list[tuple[tuple[str, str | bytes], ...]] = []
         self._lock = threading.Lock()
         self.script("LoadCollection", lambda r, c: ok())
         self.script("ReleaseCollection", lambda r, c: ok())

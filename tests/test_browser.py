@@ -96,8 +96,7 @@ def _free_port() -> int:
 
 
 def _write_notebook(path: Path) -> None:
-    import nbformat
-
+    nbformat: Any = importlib.import_module("nbformat")  # untyped package
     cells = [nbformat.v4.new_code_cell(source.strip()) for source in NOTEBOOK_CELLS]
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}

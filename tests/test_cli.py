@@ -94,7 +94,11 @@ def run_in_terminal(
                 if not data:
                     break
                 chunks.append(data)
-            if not interrupted and interrupt_when in ANSI.sub("", b"".join(chunks).decode(errors="replace")):
+            if (
+                interrupt_when is not None
+                and not interrupted
+                and interrupt_when in ANSI.sub("", b"".join(chunks).decode(errors="replace"))
+            ):
                 proc.send_signal(signal.SIGINT)
                 interrupted = True
             if proc.poll() is not None and not ready:

@@ -233,7 +233,7 @@ async def test_stall_is_an_event_in_streams_and_an_error_on_request(fake: tuple[
                 if p.stalled_for is not None:
                     stalled = p
                     break
-        assert stalled is not None and stalled.percent == 40 and stalled.stalled_for >= 0.4
+        assert stalled is not None and stalled.percent == 40 and (stalled.stalled_for or 0) >= 0.4
         with pytest.raises(TimeoutError):
             await task.wait(timeout=0.2)  # without raise_on_stall a stall does not end the wait
         assert not task.done()

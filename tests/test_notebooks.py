@@ -63,7 +63,7 @@ def test_the_notebooks_are_there_and_committed_without_outputs() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom_on_the_embedded_default(name: str, tmp_path: Path) -> None:
     notebook = run(name, tmp_path)
-    assert [o for o in outputs(notebook) if o.output_type == "error"] == []
+    assert [o for o in outputs(notebook) if o["output_type"] == "error"] == []
     views = [o for o in outputs(notebook) if WIDGET_VIEW in o.get("data", {})]
     assert views, "the panels / tasks rendered as widgets"
     if name == "concurrent-loads.ipynb":
@@ -83,7 +83,7 @@ def test_concurrent_loads_notebook_on_a_real_server(milvus_standalone: MilvusSta
     finally:
         for name in ("shard_a", "shard_b", "shard_c"):
             drop_collection(uri, token, name)
-    texts = [o.get("text", "") for o in outputs(notebook) if o.output_type == "stream"]
+    texts = [o.get("text", "") for o in outputs(notebook) if o["output_type"] == "stream"]
     assert any("'shard_a': 'LOADING" in t for t in texts), "the next cell ran while the loads went on"
     assert any("wait cancelled: True" in t for t in texts), "the cancelled wait really waited"
     assert any("stopped:" in t and "released before it finished loading" in t for t in texts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -151,7 +152,7 @@ def test_stall_after_the_timeout_without_progress() -> None:
         {"batch_delay": -0.01},
     ],
 )
-def test_inconsistent_configs_are_refused(kwargs: dict[str, float]) -> None:
+def test_inconsistent_configs_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs)).split("_")[0]):
         PollingConfig(**kwargs)
 

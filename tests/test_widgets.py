@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -305,7 +305,7 @@ async def test_an_unexpected_error_in_a_button_task_is_shown_not_swallowed(lite:
         async def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("boom")
 
-        panel.client = type("Broken", (), {"load_collection": broken})()  # type: ignore[assignment]
+        cast(Any, panel).client = type("Broken", (), {"load_collection": broken})()
         panel.load_button.click()
         await panel.settled()
         assert isinstance(panel.last_error, RuntimeError) and "boom" in panel.error_label.value
@@ -343,11 +343,11 @@ async def test_a_client_opened_in_one_cell_closes_in_another(lite: str) -> None:
     """ipykernel runs each cell as its own asyncio task; the client's task group must still close."""
     loop = asyncio.get_running_loop()
     client = await loop.create_task(widgets.open_client(lite))
-    assert client.state is asyncload.ClientState.OPEN
+    opened = client.state
     task = await loop.create_task(client.load_collection("books"))
     assert (await loop.create_task(task.wait())).loaded
     await loop.create_task(widgets.close_client(client))
-    assert client.state is asyncload.ClientState.CLOSED
+    assert (opened, client.state) == (asyncload.ClientState.OPEN, asyncload.ClientState.CLOSED)
     await widgets.close_client(client)  # idempotent
 
     with pytest.raises(asyncload.InvalidArgumentError):
@@ -403,7 +403,12 @@ async def test_panel_bar_moves_through_the_load_to_100(remote: asyncload.AsyncCl
 async def test_panel_release_stops_a_load_in_progress(remote: asyncload.AsyncClient) -> None:
     panel = await widgets.LoadPanel.create(remote, "wslow")
     moving = anyio.Event()
-    panel.progress.bar.observe(lambda change: change["new"] > 0 and moving.set(), names="value")
+
+    def on_value(change: dict[str, Any]) -> None:
+        if change["new"] > 0:
+            moving.set()
+
+    panel.progress.bar.observe(on_value, names="value")
     panel.load_button.click()
     with anyio.fail_after(30):
         await moving.wait()

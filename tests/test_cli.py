@@ -82,7 +82,7 @@ def run_in_terminal(
     os.close(slave)
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
-    interrupted = interrupt_when is None
+    pending_interrupt = interrupt_when  # None once sent, or when none was asked for
     try:
         while time.monotonic() < deadline:
             ready, _, _ = select.select([master], [], [], 0.1)
@@ -94,13 +94,11 @@ def run_in_terminal(
                 if not data:
                     break
                 chunks.append(data)
-            if (
-                interrupt_when is not None
-                and not interrupted
-                and interrupt_when in ANSI.sub("", b"".join(chunks).decode(errors="replace"))
+            if pending_interrupt is not None and pending_interrupt in ANSI.sub(
+                "", b"".join(chunks).decode(errors="replace")
             ):
                 proc.send_signal(signal.SIGINT)
-                interrupted = True
+                pending_interrupt = None
             if proc.poll() is not None and not ready:
                 break
         code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))

@@ -11,7 +11,7 @@ from ._client import AsyncClient as AsyncClient
 from ._client import ClientState as ClientState
 from ._client import ClientStatistics as ClientStatistics
 from ._client import connect as connect
-from ._policy import PollingConfig as PollingConfig
+from ._monitor.policy import PollingConfig as PollingConfig
 from ._progress import LoadState as LoadState
 from ._progress import Progress as Progress
 from ._retry import RetryPolicy as RetryPolicy

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 import anyio
 import sniffio
 
-from . import _embedded
 from ._endpoint import Endpoint, parse_uri
-from ._footprint_estimate import Footprint
-from ._footprint_source import fetch_footprint
-from ._monitor import LoadMonitor
-from ._policy import PollingConfig
+from ._footprint.estimate import Footprint
+from ._footprint.source import fetch_footprint
+from ._monitor.monitor import LoadMonitor
+from ._monitor.policy import PollingConfig
 from ._progress import LoadState, Progress
 from ._retry import RetryPolicy
 from ._schema import CollectionSchema, IndexInfo
+from ._servers import embedded as _embedded
 from ._tasks import LoadTask
 from ._transport.milvus import LoadOptions, MilvusAPI
 from ._validation import (

@@ -13,7 +13,7 @@ from ._validation import check_flag, check_timeout
 from .errors import AsyncLoadError
 
 if TYPE_CHECKING:
-    from ._monitor import LoadMonitor, Observation, Watch
+    from ._monitor.monitor import LoadMonitor, Observation, Watch
 
 __all__ = ["LoadTask"]
 
@@ -108,7 +108,7 @@ class LoadTask:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
         """In a Jupyter kernel, a live progress widget (``asyncload[jupyter]``); elsewhere None: the text repr."""
-        from ._widgets.progress import task_mimebundle
+        from .widgets.progress import task_mimebundle
 
         return task_mimebundle(self, include, exclude)
 

@@ -1,6 +1,6 @@
 """What a load will cost, as pandas tables and notebook views.
 
-``estimate_footprint`` (pure, in :mod:`asyncload._footprint_estimate`) does the arithmetic; this
+``estimate_footprint`` (pure, in :mod:`asyncload._footprint.estimate`) does the arithmetic; this
 module turns a :class:`Footprint` into a DataFrame (:func:`footprint_frame`), compares two
 selections (:func:`compare_selections`) and renders them in a notebook (:func:`styled`,
 :func:`plot`). jinja2 (``asyncload[jupyter]``) and matplotlib (``asyncload[plot]``) are imported
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._footprint_estimate import FieldFootprint, Footprint, estimate_footprint
+from ._footprint.estimate import FieldFootprint, Footprint, estimate_footprint
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -39,19 +39,19 @@ from pathlib import Path
 
 import pytest
 
-from ._standalone import (
+from ._servers.standalone import (
     MILVUS_VERSION as MILVUS_VERSION,
 )
-from ._standalone import (
+from ._servers.standalone import (
     ROOT_TOKEN as ROOT_TOKEN,
 )
-from ._standalone import (
+from ._servers.standalone import (
     MilvusStandalone as MilvusStandalone,
 )
-from ._standalone import (
+from ._servers.standalone import (
     MilvusStandaloneError as MilvusStandaloneError,
 )
-from ._standalone import (
+from ._servers.standalone import (
     standalone_available as standalone_available,
 )
 

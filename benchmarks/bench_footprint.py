@@ -22,7 +22,7 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncload
-from asyncload._standalone import MilvusStandalone, standalone_available
+from asyncload._servers.standalone import MilvusStandalone, standalone_available
 
 
 def make_wide(uri: str, token: str | None, name: str, extra_fields: int, rows: int) -> None:

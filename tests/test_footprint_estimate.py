@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asyncload._footprint_estimate import (
+from asyncload._footprint.estimate import (
     BLOOM_BITS_PER_ROW,
     Footprint,
     estimate_footprint,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asyncload import PollingConfig
-from asyncload._policy import PollSchedule, TickPhase
+from asyncload._monitor.policy import PollSchedule, TickPhase
 
 CONFIG = PollingConfig()
 

@@ -29,8 +29,8 @@ from ._data import drop_collection, make_collection
 pytest.importorskip("ipywidgets", reason="the notebook widgets need ipywidgets: pip install 'asyncload[jupyter]'")
 
 from asyncload import widgets
-from asyncload._widgets import runtime
-from asyncload._widgets.model import ProgressModel, Throttle, format_seconds
+from asyncload.widgets import runtime
+from asyncload.widgets.model import ProgressModel, Throttle, format_seconds
 
 pytestmark = pytest.mark.anyio
 
@@ -159,7 +159,7 @@ async def test_a_task_outside_a_notebook_stays_text(lite: str) -> None:
 
 async def test_a_task_in_a_kernel_renders_a_live_widget(lite: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "in_kernel", lambda: True)
-    monkeypatch.setattr("asyncload._widgets.progress.in_kernel", lambda: True)
+    monkeypatch.setattr("asyncload.widgets.progress.in_kernel", lambda: True)
     async with asyncload.connect(lite) as client:
         task = await client.load_collection("books")
         bundle = task._repr_mimebundle_()
@@ -172,7 +172,7 @@ async def test_a_task_in_a_kernel_renders_a_live_widget(lite: str, monkeypatch: 
         assert isinstance(display.outcome, Progress) and display.outcome.loaded
         assert "Loaded" in repr(display)
 
-        monkeypatch.setattr("asyncload._widgets.progress.widgets_available", lambda: False)
+        monkeypatch.setattr("asyncload.widgets.progress.widgets_available", lambda: False)
         hint = task._repr_mimebundle_()
         assert hint is not None and "asyncload[jupyter]" in hint["text/plain"]
 

@@ -10,7 +10,7 @@ import threading
 
 import anyio
 
-from .errors import ServerUnavailableError
+from ..errors import ServerUnavailableError
 
 __all__ = ["acquire", "release"]
 

@@ -18,12 +18,9 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from . import _cli_commands as commands
-from ._cli_commands import EXIT_INTERRUPTED, Context, Interrupts
-from ._cli_output import Output
-from ._client import AsyncClient, connect
-from ._concurrency import first_error
-from .errors import (
+from .._client import AsyncClient, connect
+from .._concurrency import first_error
+from ..errors import (
     AsyncLoadError,
     AuthenticationError,
     CollectionNotFoundError,
@@ -38,6 +35,9 @@ from .errors import (
     ServerUnavailableError,
     UnsupportedOperationError,
 )
+from . import commands
+from .commands import EXIT_INTERRUPTED, Context, Interrupts
+from .output import Output
 
 if sys.version_info < (3, 11):  # pragma: no cover
     pass
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch, cost and manage Milvus collection loads. Start with: asyncload demo",
         epilog="exit codes: 0 success, 1 the operation failed, 2 usage error, 130 interrupted",
     )
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"asyncload {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -248,7 +248,7 @@ async def _run(args: argparse.Namespace, out: Output, client: AsyncClient | None
         with interrupts.root:
             try:
                 if client is None:
-                    from ._demo import run_demo
+                    from .demo import run_demo
 
                     code = await run_demo(args, ctx)
                 else:

@@ -1,4 +1,4 @@
-"""The notebook renderer of :class:`~._widgets.model.ProgressModel`, and the live LoadTask display.
+"""The notebook renderer of :class:`.model.ProgressModel`, and the live LoadTask display.
 
 :class:`ProgressBar` is a row of ipywidgets (bar, percentage, state label, elapsed / ETA) that
 follows a :class:`~asyncload.LoadTask` through its progress stream, or a load started elsewhere by

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .._footprint_estimate import Footprint
+from .._footprint.estimate import Footprint
 from .._schema import DYNAMIC_FIELD_NAME
 
 __all__ = ["FieldRow", "Selection"]

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from ._progress import Progress
+from .._progress import Progress
 
 if TYPE_CHECKING:
     from rich.console import Console

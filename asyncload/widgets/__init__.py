@@ -12,23 +12,26 @@ bar keeps moving.
 >>> await close_client(client)                                  # doctest: +SKIP
 
 Widgets work on asyncio only (Jupyter kernels' loop), not on trio.
+
+Modules: ``model`` and ``selection`` are pure (no ipywidgets, no I/O); ``runtime`` imports ipywidgets
+lazily and runs background work on the kernel's asyncio loop; ``progress``, ``panel`` and ``board`` render.
 """
 
 from __future__ import annotations
 
-from ._widgets.board import BoardRow as BoardRow
-from ._widgets.board import CollectionsBoard as CollectionsBoard
-from ._widgets.model import ProgressModel as ProgressModel
-from ._widgets.model import ProgressView as ProgressView
-from ._widgets.model import Throttle as Throttle
-from ._widgets.panel import LoadPanel as LoadPanel
-from ._widgets.progress import ProgressBar as ProgressBar
-from ._widgets.progress import TaskProgress as TaskProgress
-from ._widgets.runtime import INSTALL_HINT as INSTALL_HINT
-from ._widgets.selection import FieldRow as FieldRow
-from ._widgets.selection import Selection as Selection
-from ._widgets.session import close_client as close_client
-from ._widgets.session import open_client as open_client
+from .board import BoardRow as BoardRow
+from .board import CollectionsBoard as CollectionsBoard
+from .model import ProgressModel as ProgressModel
+from .model import ProgressView as ProgressView
+from .model import Throttle as Throttle
+from .panel import LoadPanel as LoadPanel
+from .progress import ProgressBar as ProgressBar
+from .progress import TaskProgress as TaskProgress
+from .runtime import INSTALL_HINT as INSTALL_HINT
+from .selection import FieldRow as FieldRow
+from .selection import Selection as Selection
+from .session import close_client as close_client
+from .session import open_client as open_client
 
 __all__ = [
     "INSTALL_HINT",

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .errors import AsyncLoadError, UnsupportedOperationError
+from ..errors import AsyncLoadError, UnsupportedOperationError
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from ._ratelimit import RateLimiter
-    from ._transport.milvus import MilvusAPI
+    from .._transport.milvus import MilvusAPI
+    from .ratelimit import RateLimiter
 
 __all__ = ["BatchAnswer", "ProgressBatcher"]
 

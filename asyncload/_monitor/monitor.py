@@ -2,7 +2,7 @@
 
 A *watch* covers one target (a collection, or a set of its partitions). However many tasks, waiters
 and progress streams follow a target, it is polled by one loop, at most once per tick, on the
-schedule of :mod:`asyncload._policy`. The loop runs in the client's task group only while somebody
+schedule of :mod:`asyncload._monitor.policy`. The loop runs in the client's task group only while somebody
 is waiting; when the last waiter leaves (returns, raises or is cancelled) the loop is cancelled.
 """
 
@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from ._batch import ProgressBatcher
-from ._policy import PollingConfig, PollSchedule, TickPhase
-from ._ratelimit import RateLimiter
-from .errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
+from ..errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
+from .batch import ProgressBatcher
+from .policy import PollingConfig, PollSchedule, TickPhase
+from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from ._transport.milvus import MilvusAPI
+    from .._transport.milvus import MilvusAPI
 
 __all__ = ["LoadMonitor", "Observation", "Watch", "WatchKey"]
 

@@ -26,7 +26,7 @@ from typing import Any
 import grpc
 import numpy as np
 
-from ._transport.proto import common_pb2, milvus_pb2, milvus_pb2_grpc, schema_pb2
+from .._transport.proto import common_pb2, milvus_pb2, milvus_pb2_grpc, schema_pb2
 
 __all__ = ["AUTHORS", "BOOKS", "PARTITIONS", "SampleError", "SampleSpec", "create_samples"]
 

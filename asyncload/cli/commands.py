@@ -18,18 +18,18 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
-from ._cli_output import Output
-from ._cli_views import footprint_document, show_footprint, show_status
-from ._client import AsyncClient
-from ._concurrency import gather
-from ._progress import Progress
-from ._tasks import LoadTask
-from .errors import (
+from .._client import AsyncClient
+from .._concurrency import gather
+from .._progress import Progress
+from .._tasks import LoadTask
+from ..errors import (
     CollectionNotFoundError,
     ConnectionFailedError,
     PartitionNotFoundError,
     ServerError,
 )
+from .output import Output
+from .views import footprint_document, show_footprint, show_status
 
 __all__ = [
     "EXIT_INTERRUPTED",

@@ -16,14 +16,14 @@ from typing import Any
 
 import anyio
 
-from . import _embedded
-from ._cli_commands import Context, collect_status, follow
-from ._cli_output import Column, Output
-from ._cli_views import footprint_document, show_footprint, show_status
-from ._client import AsyncClient, connect
-from ._demo_data import AUTHORS, BOOKS, PARTITIONS, SampleError, SampleSpec, create_samples
-from .errors import AsyncLoadError, UnsupportedOperationError
-from .footprint import human_bytes
+from .._client import AsyncClient, connect
+from .._servers import embedded as _embedded
+from ..errors import AsyncLoadError, UnsupportedOperationError
+from ..footprint import human_bytes
+from .commands import Context, collect_status, follow
+from .demo_data import AUTHORS, BOOKS, PARTITIONS, SampleError, SampleSpec, create_samples
+from .output import Column, Output
+from .views import footprint_document, show_footprint, show_status
 
 __all__ = ["DemoError", "run_demo"]
 
@@ -74,7 +74,7 @@ async def _on_lite(args: argparse.Namespace, ctx: Context) -> int:
 
 
 async def _on_standalone(args: argparse.Namespace, ctx: Context) -> int:
-    from ._standalone import MilvusStandalone, standalone_available
+    from .._servers.standalone import MilvusStandalone, standalone_available
 
     reason = standalone_available()
     if reason is not None:

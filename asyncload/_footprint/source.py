@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from ._concurrency import gather
-from ._footprint_estimate import Footprint, estimate_footprint
-from ._progress import LoadState
-from ._schema import CollectionSchema, DataType, IndexInfo
-from ._transport.milvus import MilvusAPI
-from ._validation import validate_load_fields
-from .errors import ServerError
+from .._concurrency import gather
+from .._progress import LoadState
+from .._schema import CollectionSchema, DataType, IndexInfo
+from .._transport.milvus import MilvusAPI
+from .._validation import validate_load_fields
+from ..errors import ServerError
+from .estimate import Footprint, estimate_footprint
 
 __all__ = ["VARIABLE_LENGTH", "fetch_footprint"]
 

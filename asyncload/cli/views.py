@@ -1,6 +1,6 @@
 """How the command line shows results: the status table, the footprint table and totals, JSON shapes.
 
-Pure rendering through an :class:`~asyncload._cli_output.Output`; no I/O of its own.
+Pure rendering through an :class:`~asyncload.cli.output.Output`; no I/O of its own.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from ._cli_output import Column, Output
-from ._footprint_estimate import Footprint
-from .footprint import human_bytes
+from .._footprint.estimate import Footprint
+from ..footprint import human_bytes
+from .output import Column, Output
 
 __all__ = ["footprint_document", "show_footprint", "show_status"]
 

@@ -6,7 +6,10 @@ Starting and stopping run in a worker thread so the event loop never blocks.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+from collections.abc import Iterator
 
 import anyio
 
@@ -18,15 +21,28 @@ _lock = threading.Lock()
 _users: dict[str, int] = {}
 
 
-def _start(path: str) -> str:
+@contextlib.contextmanager
+def _without_milvus_uri() -> Iterator[None]:
+    """Milvus Lite's server imports pymilvus, whose __init__ parses $MILVUS_URI at import time and
+    raises for forms asyncload accepts (a Milvus Lite path like ./x.db, host:port without a scheme):
+    hide the variable meanwhile."""
+    saved = os.environ.pop("MILVUS_URI", None)
     try:
-        from milvus_lite.server_manager import server_manager_instance
-    except ImportError as exc:  # pragma: no cover - milvus-lite is a dependency
-        raise ServerUnavailableError(
-            f"cannot start an embedded Milvus Lite for {path!r}: the 'milvus-lite' package is not installed "
-            "(pip install milvus-lite), or connect to a server with an http:// URI"
-        ) from exc
-    with _lock:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["MILVUS_URI"] = saved
+
+
+def _start(path: str) -> str:
+    with _lock, _without_milvus_uri():
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+        except ImportError as exc:  # pragma: no cover - milvus-lite is a dependency
+            raise ServerUnavailableError(
+                f"cannot start an embedded Milvus Lite for {path!r}: the 'milvus-lite' package is not installed "
+                "(pip install milvus-lite), or connect to a server with an http:// URI"
+            ) from exc
         uri = server_manager_instance.start_and_get_uri(path)
         if uri is None:
             raise ServerUnavailableError(

@@ -15,18 +15,18 @@ import sniffio
 from ._endpoint import Endpoint, parse_uri
 from ._footprint.estimate import Footprint
 from ._footprint.source import fetch_footprint
+from ._format import target_label
 from ._monitor.monitor import LoadMonitor
 from ._monitor.policy import PollingConfig
+from ._options import LoadOptions
 from ._progress import LoadState, Progress
 from ._retry import RetryPolicy
 from ._schema import CollectionSchema, IndexInfo
 from ._servers import embedded as _embedded
 from ._tasks import LoadTask
-from ._transport.milvus import LoadOptions, MilvusAPI
 from ._validation import (
     check_collection_name,
     check_flag,
-    check_load_params,
     check_name_list,
     check_replica_number,
     check_timeout,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ._transport.base import Transport
-    from .widgets import LoadPanel
+    from ._transport.milvus import MilvusAPI
 
 __all__ = ["AsyncClient", "ClientState", "ClientStatistics", "connect"]
 
@@ -121,6 +121,7 @@ class AsyncClient:
 
     @property
     def state(self) -> ClientState:
+        """Where the client is in its life: UNOPENED, OPEN or CLOSED."""
         return self._state
 
     @property
@@ -148,6 +149,10 @@ class AsyncClient:
                 stack.push_async_callback(_embedded.release, path)
                 target, secure = uri.removeprefix("http://"), False
             assert target is not None
+            # The protocol layer (gRPC, protobuf) is imported here, when a client opens: not by
+            # ``import asyncload``.
+            from ._transport.milvus import MilvusAPI
+
             transport = _make_transport(target, secure=secure, metadata=endpoint.metadata())
             stack.push_async_callback(_shielded_close, transport)
             task_group = await stack.enter_async_context(anyio.create_task_group())
@@ -164,7 +169,10 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client (idempotent). Waiters and streams raise ClientClosedError; loads go on."""
+        """Close the client (idempotent). Waiters and streams raise ClientClosedError; loads go on.
+
+        Closing is shielded: cancelling this call does not leave the client half-closed.
+        """
         if self._state is not ClientState.OPEN:
             self._state = ClientState.CLOSED
             return
@@ -212,17 +220,20 @@ class AsyncClient:
         resource_groups: Sequence[str] | None = None,
         refresh: bool = False,
         load_params: Mapping[str, str] | None = None,
+        options: LoadOptions | None = None,
     ) -> LoadTask:
         """Submit a load of ``collection`` and return its :class:`LoadTask` once the server accepted it.
 
         ``load_fields`` loads only those fields (it must include the primary key and a vector field;
         checked against the schema before the load is sent); ``skip_load_dynamic_field`` skips the
-        dynamic ``$meta`` field. Submission errors raise here; await the task for the outcome.
+        dynamic ``$meta`` field; the other arguments are Milvus's (see :class:`LoadOptions`). Pass
+        them one by one or as one ``options=LoadOptions(...)``, not both. Submission errors raise
+        here; await the task for the outcome.
+
         Cancelling this call may leave the load submitted or not (Milvus ignores a repeated load).
         """
-        return await self._submit(
-            collection,
-            None,
+        chosen = _one_options(
+            options,
             load_fields=load_fields,
             skip_load_dynamic_field=skip_load_dynamic_field,
             replica_number=replica_number,
@@ -230,6 +241,7 @@ class AsyncClient:
             refresh=refresh,
             load_params=load_params,
         )
+        return await self._submit(check_collection_name(collection), None, chosen)
 
     async def load_partitions(
         self,
@@ -242,16 +254,19 @@ class AsyncClient:
         resource_groups: Sequence[str] | None = None,
         refresh: bool = False,
         load_params: Mapping[str, str] | None = None,
+        options: LoadOptions | None = None,
     ) -> LoadTask:
         """Submit a load of some partitions; the task follows their combined progress.
 
-        Same arguments and cancellation behaviour as :meth:`load_collection`. Milvus Lite does not
-        load partitions and raises :class:`~asyncload.UnsupportedOperationError`.
+        Same arguments as :meth:`load_collection`. Milvus Lite does not load partitions and raises
+        :class:`~asyncload.UnsupportedOperationError`.
+
+        Cancelling this call may leave the load submitted or not (Milvus ignores a repeated load).
         """
+        collection = check_collection_name(collection)
         partitions = check_name_list(partition_names, what="partition_names", allow_none=False)
-        return await self._submit(
-            collection,
-            partitions,
+        chosen = _one_options(
+            options,
             load_fields=load_fields,
             skip_load_dynamic_field=skip_load_dynamic_field,
             replica_number=replica_number,
@@ -259,63 +274,36 @@ class AsyncClient:
             refresh=refresh,
             load_params=load_params,
         )
+        return await self._submit(collection, partitions, chosen)
 
     async def refresh_load(self, collection: str, partition_names: Sequence[str] | None = None) -> LoadTask:
-        """Reload segments added since the load (Milvus's ``refresh=True``); the task follows the refresh."""
+        """Reload segments added since the load (Milvus's ``refresh=True``); the task follows the refresh.
+
+        Cancelling this call may leave the refresh submitted or not.
+        """
         if partition_names is None:
             return await self.load_collection(collection, refresh=True)
         return await self.load_partitions(collection, partition_names, refresh=True)
 
-    async def _submit(
-        self,
-        collection: str,
-        partitions: tuple[str, ...] | None,
-        *,
-        load_fields: Sequence[str] | None,
-        skip_load_dynamic_field: bool,
-        replica_number: int | None,
-        resource_groups: Sequence[str] | None,
-        refresh: bool,
-        load_params: Mapping[str, str] | None,
-    ) -> LoadTask:
-        collection = check_collection_name(collection)
-        fields = check_name_list(load_fields, what="load_fields", allow_empty=True)
-        if load_fields is not None and not fields:
-            raise InvalidArgumentError(
-                "load_fields must name the fields to load (at least the primary key and a vector field), "
-                "or be None to load every field"
-            )
-        skip = check_flag(skip_load_dynamic_field, what="skip_load_dynamic_field")
-        replicas = check_replica_number(replica_number)
-        groups = check_name_list(resource_groups, what="resource_groups", allow_empty=True)
-        refresh = check_flag(refresh, what="refresh")
-        params = check_load_params(load_params)
+    async def _submit(self, collection: str, partitions: tuple[str, ...] | None, options: LoadOptions) -> LoadTask:
         api, monitor = self._api, self._monitor
-        if fields:
+        if options.load_fields:
             schema = await api.describe_collection(collection)
-            validate_load_fields(schema, fields, skip_load_dynamic_field=skip)
+            validate_load_fields(schema, options.load_fields)
         watch = monitor.watch(collection, partitions or ())
         submitted_at = anyio.current_time()
-        options = LoadOptions(
-            replica_number=replicas,
-            resource_groups=groups,
-            refresh=refresh,
-            load_fields=fields,
-            skip_load_dynamic_field=skip,
-            load_params=params,
-            blocking=self._endpoint.embedded,
-        )
+        blocking = self._endpoint.embedded  # Milvus Lite answers only once loaded
         if partitions is None:
-            await api.load_collection(collection, options)
+            await api.load_collection(collection, options, blocking=blocking)
         else:
-            await api.load_partitions(collection, partitions, options)
+            await api.load_partitions(collection, partitions, options, blocking=blocking)
         # Milvus Lite answers a refresh only once done and never reports refresh progress.
-        follow_refresh = refresh and not self._endpoint.embedded
+        follow_refresh = options.refresh and not self._endpoint.embedded
         first_poll = watch.restart(submitted_at, refresh=follow_refresh)
         task = LoadTask(
             monitor=monitor,
             watch=watch,
-            refresh=refresh,
+            refresh=options.refresh,
             track_refresh=follow_refresh,
             submitted_at=submitted_at,
             first_poll=first_poll,
@@ -327,17 +315,23 @@ class AsyncClient:
     # -- release --------------------------------------------------------------------------------
 
     async def release_collection(self, collection: str) -> None:
-        """Release the collection (stopping any load in progress); its tasks end with LoadReleasedError."""
+        """Release the collection (stopping any load in progress); its tasks end with LoadReleasedError.
+
+        Cancelling this call may leave the release sent or not; releasing twice is harmless.
+        """
         await self._release(check_collection_name(collection), None)
 
     async def release_partitions(self, collection: str, partition_names: Sequence[str]) -> None:
-        """Release some partitions; tasks loading any of them end with LoadReleasedError."""
+        """Release some partitions; tasks loading any of them end with LoadReleasedError.
+
+        Cancelling this call may leave the release sent or not; releasing twice is harmless.
+        """
         partitions = check_name_list(partition_names, what="partition_names", allow_none=False)
         await self._release(check_collection_name(collection), partitions)
 
     async def _release(self, collection: str, partitions: tuple[str, ...] | None) -> None:
         api, monitor = self._api, self._monitor
-        target = f"{collection!r}" + (f" partitions {list(partitions)}" if partitions else "")
+        target = target_label(collection, partitions or ())
         error = LoadReleasedError(f"{target} was released before it finished loading", code=0, operation="release")
         monitor.releasing(collection, partitions, error)
         try:
@@ -353,11 +347,12 @@ class AsyncClient:
     # -- state ----------------------------------------------------------------------------------
 
     async def get_load_state(self, collection: str, partition_name: str | None = None) -> LoadState:
-        """The load state of the collection, or of one partition. A missing collection is NOT_EXIST."""
+        """The load state of the collection, or of one partition. A missing collection is NOT_EXIST.
+
+        One RPC (retried only when transient); cancelling this call abandons it and changes nothing.
+        """
         collection = check_collection_name(collection)
         partitions = () if partition_name is None else check_name_list([partition_name], what="partition_name")
-        if partition_name is not None and not isinstance(partition_name, str):
-            raise InvalidArgumentError(f"partition_name must be a str or None, got {partition_name!r}")
         return await self._api.get_load_state(collection, partitions)
 
     async def loading_progress(self, collection: str, partition_names: Sequence[str] | None = None) -> Progress:
@@ -365,6 +360,7 @@ class AsyncClient:
 
         A target that is not loaded (never loaded, released, or any named partition released)
         answers state NOT_LOAD with 0%; a missing collection or partition raises the NotFound error.
+        Cancelling this call abandons the RPC and changes nothing.
         """
         collection = check_collection_name(collection)
         partitions = check_name_list(partition_names, what="partition_names")
@@ -400,6 +396,7 @@ class AsyncClient:
         A fixed handful of RPCs: describe, statistics, indexes, load state, and, when the collection
         is loaded, one Query sampling at most ``sample_rows`` rows of the variable-length fields (else
         Milvus's schema defaults). The selection is checked like ``load_collection``'s.
+        Read-only: cancelling this call abandons its RPCs and changes nothing.
         """
         collection = check_collection_name(collection)
         fields = check_name_list(load_fields, what="load_fields", allow_empty=True)
@@ -432,9 +429,9 @@ class AsyncClient:
 
         Columns: dtype, dim, rows, raw_bytes, index_type, index_bytes, bytes, share, is_primary,
         is_vector, selected, mmap (and peak_bytes, disk_bytes, basis); ``df.attrs`` holds the totals
-        and the assumptions. Same arguments as :meth:`footprint_estimate`.
+        and the assumptions. Same arguments (and cancellation) as :meth:`footprint_estimate`.
         """
-        from .footprint import footprint_frame
+        from ._footprint.frame import footprint_frame
 
         estimate = await self.footprint_estimate(
             collection,
@@ -446,29 +443,32 @@ class AsyncClient:
         )
         return footprint_frame(estimate)
 
-    # -- notebooks ------------------------------------------------------------------------------
-
-    async def panel(self, collection: str) -> LoadPanel:
-        """A notebook load panel for ``collection`` (needs ``asyncload[jupyter]``); see asyncload.widgets."""
-        from .widgets import LoadPanel
-
-        return await LoadPanel.create(self, check_collection_name(collection))
-
     # -- descriptions ---------------------------------------------------------------------------
 
     async def list_collections(self) -> list[str]:
+        """The names of the database's collections. Cancelling this call abandons the RPC."""
         return await self._api.list_collections()
 
     async def describe_collection(self, collection: str) -> CollectionSchema:
+        """The collection's schema: its fields with their types, dimensions and lengths.
+
+        Raises CollectionNotFoundError for an unknown name. Cancelling this call abandons the RPC.
+        """
         return await self._api.describe_collection(check_collection_name(collection))
 
     async def list_partitions(self, collection: str) -> list[str]:
+        """The names of the collection's partitions (``_default`` included). Cancelling this call
+        abandons the RPC."""
         return await self._api.list_partitions(check_collection_name(collection))
 
     async def describe_indexes(self, collection: str) -> list[IndexInfo]:
+        """The collection's indexes, one per indexed field (an empty list when it has none).
+        Cancelling this call abandons the RPC."""
         return await self._api.describe_indexes(check_collection_name(collection))
 
     async def row_count(self, collection: str) -> int:
+        """The number of rows the server counts for the collection (its statistics: flushed and
+        growing segments, deleted rows included until compaction). Cancelling this call abandons the RPC."""
         return await self._api.row_count(check_collection_name(collection))
 
 
@@ -492,3 +492,18 @@ def _make_transport(target: str, *, secure: bool, metadata: Sequence[tuple[str, 
 async def _shielded_close(transport: Transport) -> None:
     with anyio.CancelScope(shield=True):
         await transport.aclose()
+
+
+def _one_options(options: LoadOptions | None, **arguments: object) -> LoadOptions:
+    """``options`` when given (then every keyword argument must be left at its default), else
+    a LoadOptions built, and so checked, from the keyword arguments."""
+    if options is None:
+        return LoadOptions(**arguments)  # type: ignore[arg-type]
+    if not isinstance(options, LoadOptions):
+        raise InvalidArgumentError(f"options must be an asyncload.LoadOptions, got {type(options).__name__}")
+    given = [name for name, value in arguments.items() if value is not None and value is not False]
+    if given:
+        raise InvalidArgumentError(
+            f"pass either options=LoadOptions(...) or keyword arguments, not both (also got {', '.join(given)})"
+        )
+    return options

@@ -83,13 +83,12 @@ def check_load_params(params: object) -> dict[str, str]:
     return dict(params)
 
 
-def validate_load_fields(
-    schema: CollectionSchema, load_fields: Sequence[str], *, skip_load_dynamic_field: bool
-) -> None:
+def validate_load_fields(schema: CollectionSchema, load_fields: Sequence[str]) -> None:
     """Check ``load_fields`` against the collection the way Milvus does, but with a clearer message.
 
     Every name must be a declared field; the primary key and at least one vector field must be in.
-    The dynamic field is not named here: ``skip_load_dynamic_field`` decides it.
+    The dynamic field is not named here: ``skip_load_dynamic_field`` decides it, with or without
+    a dynamic field in the schema, as Milvus does.
     """
     declared = [f.name for f in schema.fields if not f.is_dynamic]
     valid = ", ".join(declared)
@@ -128,4 +127,3 @@ def validate_load_fields(
             missing=missing,
             valid=declared,
         )
-    del skip_load_dynamic_field  # accepted with or without a dynamic field, as Milvus does

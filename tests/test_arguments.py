@@ -92,7 +92,7 @@ def test_bad_connect_arguments(kwargs: dict[str, Any], match: str) -> None:
 
 def test_load_fields_missing_primary_key_names_it_and_the_valid_fields() -> None:
     with pytest.raises(asyncload.InvalidLoadFieldsError) as info:
-        validate_load_fields(SCHEMA, ["vec", "title"], skip_load_dynamic_field=False)
+        validate_load_fields(SCHEMA, ["vec", "title"])
     error = info.value
     assert error.missing == ("id",)
     assert error.valid == ("id", "title", "vec", "img")
@@ -101,24 +101,24 @@ def test_load_fields_missing_primary_key_names_it_and_the_valid_fields() -> None
 
 def test_load_fields_without_any_vector_lists_the_vector_fields() -> None:
     with pytest.raises(asyncload.InvalidLoadFieldsError) as info:
-        validate_load_fields(SCHEMA, ["id", "title"], skip_load_dynamic_field=False)
+        validate_load_fields(SCHEMA, ["id", "title"])
     assert "a vector field ('vec', 'img')" in str(info.value)
 
 
 def test_unknown_load_fields_are_named() -> None:
     with pytest.raises(asyncload.InvalidLoadFieldsError) as info:
-        validate_load_fields(SCHEMA, ["id", "vec", "titel"], skip_load_dynamic_field=False)
+        validate_load_fields(SCHEMA, ["id", "vec", "titel"])
     assert info.value.unknown == ("titel",)
     assert "'titel'" in str(info.value)
 
 
 def test_the_dynamic_field_is_not_a_load_field() -> None:
     with pytest.raises(asyncload.InvalidLoadFieldsError, match="skip_load_dynamic_field"):
-        validate_load_fields(SCHEMA, ["id", "vec", "$meta"], skip_load_dynamic_field=False)
+        validate_load_fields(SCHEMA, ["id", "vec", "$meta"])
 
 
 def test_a_valid_selection_passes() -> None:
-    validate_load_fields(SCHEMA, ["id", "img"], skip_load_dynamic_field=True)
+    validate_load_fields(SCHEMA, ["id", "img"])
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from ._data import drop_collection, make_collection
 pytest.importorskip("ipywidgets", reason="the notebook widgets need ipywidgets: pip install 'asyncload[jupyter]'")
 
 from asyncload import widgets
+from asyncload._format import format_seconds
 from asyncload.widgets import runtime
-from asyncload.widgets.model import ProgressModel, Throttle, format_seconds
+from asyncload.widgets.model import ProgressModel, Throttle
 
 pytestmark = pytest.mark.anyio
 
@@ -104,18 +105,18 @@ def test_selection_rules_and_totals() -> None:
     assert sel.select("id", False) is True, "the primary key stays selected"
     everything = sel.total_bytes()
     assert everything == sel.all_bytes()
-    assert sel.load_arguments() == {"load_fields": None, "skip_load_dynamic_field": False, "replica_number": 1}
+    assert sel.load_options() == asyncload.LoadOptions(
+        load_fields=None, skip_load_dynamic_field=False, replica_number=1
+    )
 
     sel.select("title", False)
     assert sel.total_bytes() == everything - sel.field_bytes("title")
     sel.skip_dynamic = True
     assert not sel.selected("$meta")
     assert sel.total_bytes() == everything - sel.field_bytes("title") - sel.field_bytes("$meta")
-    assert sel.load_arguments() == {
-        "load_fields": ["id", "vec", "score"],
-        "skip_load_dynamic_field": True,
-        "replica_number": 1,
-    }
+    assert sel.load_options() == asyncload.LoadOptions(
+        load_fields=["id", "vec", "score"], skip_load_dynamic_field=True, replica_number=1
+    )
     sel.replicas = 3
     assert sel.all_bytes() == 3 * everything
     assert sel.field_bytes("vec") == 3 * 10_000 * 128 * 4
@@ -124,7 +125,7 @@ def test_selection_rules_and_totals() -> None:
     problem = sel.problem()
     assert problem is not None and "vector field" in problem and "vec" in problem
     sel.set_fields(["vec"])
-    assert sel.problem() is None and sel.load_arguments()["load_fields"] == ["id", "vec"]
+    assert sel.problem() is None and sel.load_options().load_fields == ("id", "vec")
     with pytest.raises(ValueError, match="skip_dynamic"):
         sel.select("$meta")
 

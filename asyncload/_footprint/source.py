@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._concurrency import gather
 from .._progress import LoadState
 from .._schema import CollectionSchema, DataType, IndexInfo
-from .._transport.milvus import MilvusAPI
 from .._validation import validate_load_fields
 from ..errors import ServerError
 from .estimate import Footprint, estimate_footprint
+
+if TYPE_CHECKING:
+    from .._transport.milvus import MilvusAPI
 
 __all__ = ["VARIABLE_LENGTH", "fetch_footprint"]
 
@@ -67,7 +70,7 @@ async def fetch_footprint(
     await gather(describe, list_indexes, check_state, *counts)
     assert schema is not None
     if load_fields:
-        validate_load_fields(schema, load_fields, skip_load_dynamic_field=skip_load_dynamic_field)
+        validate_load_fields(schema, load_fields)
     rows = sum(row_counts)
     variable = [f.name for f in schema.fields if f.dtype in VARIABLE_LENGTH]
     samples: dict[str, list[int]] = {}

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import grpc
 
+from .._options import LoadOptions
 from .._progress import LoadState
 from .._retry import RetryPolicy
 from .._schema import CollectionSchema, IndexInfo
@@ -26,36 +27,11 @@ from .convert import collection_schema, index_info, value_sizes
 from .errors import map_rpc_error, status_error
 from .proto import common_pb2, milvus_pb2
 
-__all__ = ["LoadOptions", "LoadingProgress", "MilvusAPI"]
+__all__ = ["LoadingProgress", "MilvusAPI"]
 
 _SHOW_IN_MEMORY = 1  # ShowType.InMemory
 _INDEX_NOT_FOUND = 700
 _LEGACY_INDEX_NOT_EXIST = 25
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """What LoadCollection and LoadPartitions share, already validated by the client."""
-
-    replica_number: int | None
-    resource_groups: tuple[str, ...]
-    refresh: bool
-    load_fields: tuple[str, ...]
-    skip_load_dynamic_field: bool
-    load_params: Mapping[str, str]
-    #: The server answers only once loaded (Milvus Lite).
-    blocking: bool
-
-    def request_fields(self) -> dict[str, Any]:
-        """The request fields both load messages carry."""
-        return {
-            "replica_number": self.replica_number or 0,
-            "resource_groups": list(self.resource_groups),
-            "refresh": self.refresh,
-            "load_fields": list(self.load_fields),
-            "skip_load_dynamic_field": self.skip_load_dynamic_field,
-            "load_params": dict(self.load_params),
-        }
 
 
 @dataclass(frozen=True)
@@ -127,18 +103,20 @@ class MilvusAPI:
 
     # -- loads ----------------------------------------------------------------------------------
 
-    async def load_collection(self, collection: str, options: LoadOptions) -> None:
-        """Submit a collection load. ``options.blocking`` servers (Milvus Lite) answer only when
-        loaded, so the client's per-RPC timeout does not bound them; the caller's cancel scope does."""
-        request = milvus_pb2.LoadCollectionRequest(collection_name=collection, **options.request_fields())
+    async def load_collection(self, collection: str, options: LoadOptions, *, blocking: bool) -> None:
+        """Submit a collection load. ``blocking`` servers (Milvus Lite) answer only when loaded, so
+        the client's per-RPC timeout does not bound them; the caller's cancel scope does."""
+        request = milvus_pb2.LoadCollectionRequest(collection_name=collection, **_load_request_fields(options))
         await self._call(
-            "LoadCollection", request, operation="load_collection", collection=collection, unbounded=options.blocking
+            "LoadCollection", request, operation="load_collection", collection=collection, unbounded=blocking
         )
 
-    async def load_partitions(self, collection: str, partitions: Sequence[str], options: LoadOptions) -> None:
+    async def load_partitions(
+        self, collection: str, partitions: Sequence[str], options: LoadOptions, *, blocking: bool
+    ) -> None:
         """Submit a load of some partitions; same options as :meth:`load_collection`."""
         request = milvus_pb2.LoadPartitionsRequest(
-            collection_name=collection, partition_names=list(partitions), **options.request_fields()
+            collection_name=collection, partition_names=list(partitions), **_load_request_fields(options)
         )
         await self._call(
             "LoadPartitions",
@@ -146,7 +124,7 @@ class MilvusAPI:
             operation="load_partitions",
             collection=collection,
             partitions=partitions,
-            unbounded=options.blocking,
+            unbounded=blocking,
         )
 
     async def release_collection(self, collection: str) -> None:
@@ -271,3 +249,15 @@ class MilvusAPI:
             if name in fields:
                 sizes[name] = value_sizes(column)
         return sizes
+
+
+def _load_request_fields(options: LoadOptions) -> dict[str, Any]:
+    """The request fields LoadCollectionRequest and LoadPartitionsRequest share."""
+    return {
+        "replica_number": options.replica_number or 0,
+        "resource_groups": list(options.resource_groups),
+        "refresh": options.refresh,
+        "load_fields": list(options.load_fields or ()),
+        "skip_load_dynamic_field": options.skip_load_dynamic_field,
+        "load_params": dict(options.load_params),
+    }

@@ -20,6 +20,8 @@ from anyio.abc import TaskStatus
 
 from .._client import AsyncClient
 from .._concurrency import gather
+from .._format import target_label
+from .._options import LoadOptions
 from .._progress import Progress
 from .._tasks import LoadTask
 from ..errors import (
@@ -120,10 +122,6 @@ async def require_partitions(client: AsyncClient, name: str, partitions: Sequenc
         raise PartitionNotFoundError(name, missing[0], reason=reason)
 
 
-def target_label(name: str, partitions: Sequence[str]) -> str:
-    return name + (f" [{', '.join(partitions)}]" if partitions else "")
-
-
 # -- status ---------------------------------------------------------------------------------------
 
 
@@ -219,11 +217,9 @@ async def load(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> i
     if parts:
         await require_partitions(client, name, parts)
     label = target_label(name, parts)
-    options: dict[str, Any] = {
-        "load_fields": args.fields,
-        "skip_load_dynamic_field": args.skip_dynamic,
-        "replica_number": args.replicas,
-    }
+    options = LoadOptions(
+        load_fields=args.fields, skip_load_dynamic_field=args.skip_dynamic, replica_number=args.replicas
+    )
     document: dict[str, Any] = {
         "collection": name,
         "partitions": list(parts),
@@ -235,9 +231,9 @@ async def load(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> i
     final: Progress | None = None
     with ctx.interrupts.catch() as scope:
         if parts:
-            task = await client.load_partitions(name, parts, **options)
+            task = await client.load_partitions(name, parts, options=options)
         else:
-            task = await client.load_collection(name, **options)
+            task = await client.load_collection(name, options=options)
         if args.no_wait:
             latest = task.latest
             document.update(submitted=True, waited=False, state=str(latest.state), percent=latest.percent)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from .._format import human_bytes
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError, ServerError
-from ..footprint import human_bytes
 from .model import state_label
 from .progress import ProgressBar, describe_error
 from .runtime import Background, ipywidgets, require_asyncio
@@ -129,7 +129,10 @@ class LoadPanel:
 
     async def load(self) -> Progress | BaseException | None:
         """Submit the load of the current selection and follow it to the end. Returns the final
-        snapshot, or the error now shown in the panel; None when the selection cannot be loaded."""
+        snapshot, or the error now shown in the panel; None when the selection cannot be loaded.
+
+        Cancelling it stops following in the panel; a submitted load goes on on the server.
+        """
         if self.selection.problem() is not None or self._loading or self._releasing:
             self._update()
             return None
@@ -142,7 +145,7 @@ class LoadPanel:
         self._update()
         try:
             try:
-                self.task = await self.client.load_collection(self.collection, **self.selection.load_arguments())
+                self.task = await self.client.load_collection(self.collection, options=self.selection.load_options())
             except AsyncLoadError as exc:
                 self._show_error(exc)
                 await self._refresh_state()
@@ -163,7 +166,10 @@ class LoadPanel:
             self._update()
 
     async def release(self) -> None:
-        """Release the collection on the server, stopping a load in progress."""
+        """Release the collection on the server, stopping a load in progress.
+
+        Cancelling it may leave the release sent or not.
+        """
         if self._releasing:
             return
         self._watcher.cancel()
@@ -184,7 +190,10 @@ class LoadPanel:
         self._update()
 
     async def refresh(self) -> LoadState:
-        """Read the load state again and show it (following a load in progress elsewhere)."""
+        """Read the load state again and show it (following a load in progress elsewhere).
+
+        Cancelling it stops reading and following; nothing changes on the server.
+        """
         await self._refresh_state()
         if self.state is LoadState.LOADING and not self._loading:
             self._watcher.spawn(self._follow_elsewhere, name="asyncload panel follow")
@@ -192,7 +201,8 @@ class LoadPanel:
         return self.state
 
     async def settled(self) -> None:
-        """Wait until no button action or following runs (for tests and scripts)."""
+        """Wait until no button action or following runs (for tests and scripts). Cancelling it only
+        stops the wait."""
         while self.background.busy or self._watcher.busy:
             await self.background.settled()
             await self._watcher.settled()

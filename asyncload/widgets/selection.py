@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from .._footprint.estimate import Footprint
+from .._options import LoadOptions
 from .._schema import DYNAMIC_FIELD_NAME
 
 __all__ = ["FieldRow", "Selection"]
@@ -68,6 +68,7 @@ class Selection:
 
     @property
     def has_dynamic(self) -> bool:
+        """Whether the collection has the dynamic ``$meta`` field."""
         return any(f.is_dynamic for f in self.fields)
 
     def locked(self, name: str) -> bool:
@@ -75,6 +76,7 @@ class Selection:
         return self._row(name).is_primary
 
     def selected(self, name: str) -> bool:
+        """Whether the field called ``name`` is selected for loading."""
         row = self._row(name)
         return not self.skip_dynamic if row.is_dynamic else name in self._selected
 
@@ -117,20 +119,21 @@ class Selection:
         return (sum(f.bytes for f in self.fields) + self.overhead_bytes) * max(self.replicas, 1)
 
     def field_bytes(self, name: str) -> int:
+        """The resident estimate of one field at the current replica number."""
         return self._row(name).bytes * max(self.replicas, 1)
 
     # -- what to send ---------------------------------------------------------------------------
 
-    def load_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for ``client.load_collection``: ``load_fields`` is None when every
+    def load_options(self) -> LoadOptions:
+        """What ``client.load_collection(..., options=...)`` gets: ``load_fields`` is None when every
         declared field is selected (a plain full load), else the selected names in schema order."""
         names = [f.name for f in self.declared if f.name in self._selected]
         every = len(names) == len(self.declared)
-        return {
-            "load_fields": None if every else names,
-            "skip_load_dynamic_field": self.skip_dynamic,
-            "replica_number": self.replicas,
-        }
+        return LoadOptions(
+            load_fields=None if every else names,
+            skip_load_dynamic_field=self.skip_dynamic,
+            replica_number=self.replicas,
+        )
 
     def _row(self, name: str) -> FieldRow:
         for row in self.fields:

@@ -5,6 +5,16 @@
 ...     async for p in task.progress():
 ...         print(p.percent)
 ...     await task
+
+Where things are. The engine: ``_client`` (AsyncClient, connect: the facade), ``_tasks`` /
+``_stream`` / ``_progress`` (LoadTask, its progress streams, Progress), ``_options`` (LoadOptions),
+``_monitor/`` (one load monitor per client; its pure polling policy), ``_footprint/`` (the pure
+estimator and the RPCs it needs), ``_transport/`` (gRPC on asyncio and trio, error mapping, the one
+protobuf import), ``_servers/`` (Milvus Lite and standalone launchers), ``errors`` (the whole
+hierarchy). The front-ends import the engine, never the reverse: ``footprint`` (pandas tables,
+notebook views), ``widgets/`` (ipywidgets), ``cli/`` (the ``asyncload`` command), ``testing``
+(pytest fixtures). ``import asyncload`` imports neither gRPC nor pandas: the protocol layer loads
+when a client opens.
 """
 
 from ._client import AsyncClient as AsyncClient
@@ -12,8 +22,10 @@ from ._client import ClientState as ClientState
 from ._client import ClientStatistics as ClientStatistics
 from ._client import connect as connect
 from ._monitor.policy import PollingConfig as PollingConfig
+from ._options import LoadOptions as LoadOptions
 from ._progress import LoadState as LoadState
 from ._progress import Progress as Progress
+from ._public import publish as _publish
 from ._retry import RetryPolicy as RetryPolicy
 from ._schema import CollectionSchema as CollectionSchema
 from ._schema import DataType as DataType
@@ -58,6 +70,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidLoadFieldsError",
     "LoadFailedError",
+    "LoadOptions",
     "LoadReleasedError",
     "LoadStalledError",
     "LoadState",
@@ -74,3 +87,5 @@ __all__ = [
     "UnsupportedOperationError",
     "connect",
 ]
+
+_publish(globals(), __all__, __name__)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ._format import target_label
+
 __all__ = ["LoadState", "Progress"]
 
 
@@ -43,10 +45,11 @@ class Progress:
 
     @property
     def loaded(self) -> bool:
+        """Whether this snapshot says LOADED."""
         return self.state is LoadState.LOADED
 
     def __str__(self) -> str:
-        target = self.collection + (f"[{', '.join(self.partitions)}]" if self.partitions else "")
+        target = target_label(self.collection, self.partitions)
         eta = f", eta {self.eta:.1f}s" if self.eta is not None and not self.loaded else ""
         if self.stalled_for is not None:
             eta += f", stalled for {self.stalled_for:.0f}s"

@@ -23,6 +23,7 @@ class RetryPolicy:
     jitter: float = 0.5
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based): full jitter under the capped exponential."""
         ceiling = min(self.cap, self.base * 2.0**attempt)
         draw: float = (rng or random).random()
         return ceiling * (1.0 - self.jitter * draw)

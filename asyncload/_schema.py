@@ -53,6 +53,7 @@ class DataType(enum.Enum):
 
     @property
     def is_vector(self) -> bool:
+        """Whether this is a vector type (float, float16, bfloat16, binary, sparse, int8 vectors)."""
         return self.value >= 100
 
     @property
@@ -115,6 +116,7 @@ class FieldSchema:
 
     @property
     def is_vector(self) -> bool:
+        """Whether the field holds vectors."""
         return self.dtype.is_vector
 
 
@@ -130,10 +132,12 @@ class CollectionSchema:
 
     @property
     def field_names(self) -> tuple[str, ...]:
+        """Every field's name, in schema order (the dynamic field included, if any)."""
         return tuple(f.name for f in self.fields)
 
     @property
     def primary_field(self) -> FieldSchema:
+        """The primary-key field."""
         for f in self.fields:
             if f.is_primary:
                 return f
@@ -141,16 +145,19 @@ class CollectionSchema:
 
     @property
     def vector_fields(self) -> tuple[FieldSchema, ...]:
+        """The vector fields, in schema order."""
         return tuple(f for f in self.fields if f.is_vector)
 
     @property
     def dynamic_field(self) -> FieldSchema | None:
+        """The dynamic ``$meta`` JSON field, or None when the collection has none."""
         for f in self.fields:
             if f.is_dynamic:
                 return f
         return None
 
     def field(self, name: str) -> FieldSchema:
+        """The field called ``name``; KeyError for a name the schema does not have."""
         for f in self.fields:
             if f.name == name:
                 return f
@@ -172,4 +179,5 @@ class IndexInfo:
 
     @property
     def mmap(self) -> bool:
+        """Whether the index is memory-mapped (``mmap.enabled``): it then costs disk, not memory."""
         return self.params.get("mmap.enabled", "").lower() == "true"

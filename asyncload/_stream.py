@@ -58,9 +58,10 @@ class Follower:
             if failure is not None and failure.poll >= self._start_poll:
                 self._start_poll = watch.polls_sent
                 raise failure.error
-            stalled_for = watch.schedule.stalled_for(anyio.current_time())
+            now = anyio.current_time()
+            stalled_for = watch.schedule.stalled_for(now)
             stall_timeout = monitor.config.stall_timeout
-            if stalled_for >= stall_timeout and not self._stall_reported:
+            if watch.schedule.stalled(now) and not self._stall_reported:
                 self._stall_reported = True
                 if self._raise_on_stall:
                     raise LoadStalledError(task.collection, snapshot.percent, stalled_for)
@@ -73,7 +74,7 @@ class Follower:
                     await (watch.changed() if self._report_stalls else watch.decided())
             finally:
                 monitor.leave(watch, stream=self._report_stalls)
-            if watch.schedule.stalled_for(anyio.current_time()) < stall_timeout:
+            if not watch.schedule.stalled(anyio.current_time()):
                 self._stall_reported = False
         return None
 
@@ -117,7 +118,7 @@ class ProgressStream:
         return snapshot
 
     async def aclose(self) -> None:
-        """Stop the stream; later iterations end at once."""
+        """Stop the stream; later iterations end at once. It does not wait, so cancelling it has no effect."""
         self._closed = True
 
     async def __aenter__(self) -> ProgressStream:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._format import target_label
 from ._progress import LoadState, Progress
 from ._stream import Follower, ProgressStream
 from ._validation import check_flag, check_timeout
@@ -53,6 +54,7 @@ class LoadTask:
 
     @property
     def collection(self) -> str:
+        """The collection this task loads."""
         return self._watch.collection
 
     @property
@@ -62,6 +64,7 @@ class LoadTask:
 
     @property
     def refresh(self) -> bool:
+        """Whether this task is a refresh load (segments added since the load)."""
         return self._refresh
 
     def done(self) -> bool:
@@ -87,14 +90,16 @@ class LoadTask:
 
     @property
     def state(self) -> LoadState:
+        """The load state of :attr:`latest` (no RPC)."""
         return self.latest.state
 
     @property
     def percent(self) -> int:
+        """The percentage of :attr:`latest` (no RPC)."""
         return self.latest.percent
 
     def __repr__(self) -> str:
-        target = self.collection + (f" partitions={list(self.partitions)}" if self.partitions else "")
+        target = target_label(self.collection, self.partitions)
         kind = " refresh" if self._refresh else ""
         latest = self.latest
         verdict = self._verdict()

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._public import publish as _publish
+
 __all__ = [
     "AsyncLoadError",
     "AuthenticationError",
@@ -173,3 +175,6 @@ class LoadStalledError(AsyncLoadError):
         self.percent = percent
         self.stalled_for = stalled_for
         super().__init__(f"loading {collection!r} made no progress for {stalled_for:.0f} s (stuck at {percent}%)")
+
+
+_publish(globals(), __all__, __name__)

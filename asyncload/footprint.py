@@ -16,13 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._footprint import frame as _frame
 from ._footprint.estimate import FieldFootprint, Footprint, estimate_footprint
+from ._footprint.frame import FRAME_COLUMNS, footprint_frame
+from ._format import human_bytes
+from ._public import publish as _publish
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from pandas.io.formats.style import Styler
 
 __all__ = [
+    "FRAME_COLUMNS",
     "FieldFootprint",
     "Footprint",
     "compare_selections",
@@ -32,107 +37,6 @@ __all__ = [
     "plot",
     "styled",
 ]
-
-#: Columns of :func:`footprint_frame`, in order.
-FRAME_COLUMNS = (
-    "dtype",
-    "dim",
-    "rows",
-    "raw_bytes",
-    "index_type",
-    "index_bytes",
-    "bytes",
-    "share",
-    "is_primary",
-    "is_vector",
-    "selected",
-    "mmap",
-    "peak_bytes",
-    "disk_bytes",
-    "basis",
-)
-_BYTE_COLUMNS = ("raw_bytes", "index_bytes", "bytes", "peak_bytes", "disk_bytes")
-_OVERHEAD_ROW = "(per-row overhead)"
-_TOTAL_ROW = "total"
-
-
-def human_bytes(n: float | None) -> str:
-    """``1536`` -> ``'1.5 KiB'``; binary units, three significant digits; NaN/None -> ``''``."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
-        return ""
-    sign = "-" if n < 0 else ""
-    value = float(abs(n))
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            if unit == "B":
-                return f"{sign}{int(value)} B"
-            return f"{sign}{value:.3g} {unit}" if value < 100 else f"{sign}{value:.0f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def footprint_frame(fp: Footprint) -> pd.DataFrame:
-    """One row per field, indexed by field name; totals and assumptions in ``df.attrs``.
-
-    ``share`` is the field's part of ``selected_bytes`` (0 for unselected fields). ``df.attrs``:
-    collection, rows, replica_number, selected_bytes, all_bytes, overhead_bytes, total_selected,
-    total_all, peak_bytes, disk_bytes, assumptions (a list).
-    """
-    total = fp.selected_bytes
-    records = [_record(f, total) for f in fp.fields]
-    df = pd.DataFrame.from_records(records, columns=["field", *FRAME_COLUMNS])
-    df = df.set_index("field")
-    frame: pd.DataFrame = df.astype(
-        {
-            "dtype": "string",
-            "dim": "Int64",
-            "rows": "int64",
-            "index_type": "string",
-            "share": "float64",
-            "is_primary": "bool",
-            "is_vector": "bool",
-            "selected": "bool",
-            "mmap": "bool",
-            "basis": "string",
-            **dict.fromkeys(_BYTE_COLUMNS, "int64"),
-        }
-    )
-    frame.attrs.update(
-        collection=fp.collection,
-        rows=fp.rows,
-        replica_number=fp.replica_number,
-        selected_bytes=fp.selected_bytes,
-        all_bytes=fp.all_bytes,
-        overhead_bytes=fp.overhead_bytes,
-        total_selected=fp.total_selected,
-        total_all=fp.total_all,
-        peak_bytes=fp.peak_bytes,
-        disk_bytes=fp.disk_bytes,
-        assumptions=list(fp.assumptions),
-        byte_columns=list(_BYTE_COLUMNS),
-    )
-    return frame
-
-
-def _record(f: FieldFootprint, total: int) -> dict[str, Any]:
-    return {
-        "field": f.name,
-        "dtype": f.dtype.milvus_name,
-        "dim": f.dim if f.dim is not None else pd.NA,
-        "rows": f.rows,
-        "raw_bytes": f.raw_bytes,
-        "index_type": f.index_type if f.index_type is not None else pd.NA,
-        "index_bytes": f.index_bytes,
-        "bytes": f.bytes,
-        "share": f.bytes / total if f.selected and total else 0.0,
-        "is_primary": f.is_primary,
-        "is_vector": f.is_vector,
-        "selected": f.selected,
-        "mmap": f.mmap,
-        "peak_bytes": f.peak_bytes,
-        "disk_bytes": f.disk_bytes,
-        "basis": f.basis,
-    }
 
 
 def compare_selections(
@@ -151,7 +55,7 @@ def compare_selections(
     names += [f.name for f in b.fields if f.name not in set(names)]
     cost_a = {f.name: f.bytes for f in a.fields if f.selected}
     cost_b = {f.name: f.bytes for f in b.fields if f.selected}
-    index = [*names, _OVERHEAD_ROW, _TOTAL_ROW]
+    index = [*names, _frame.OVERHEAD_ROW, _frame.TOTAL_ROW]
     col_a = [cost_a.get(n, 0) for n in names] + [a.overhead_bytes, a.total_selected]
     col_b = [cost_b.get(n, 0) for n in names] + [b.overhead_bytes, b.total_selected]
     df: pd.DataFrame = pd.DataFrame(
@@ -198,7 +102,7 @@ def styled(df: pd.DataFrame) -> Styler:
         formatters["saving_pct"] = _pct
     styler: Styler = df.style.format(formatters, na_rep="")  # type: ignore[arg-type]
     bar_cols = ["bytes"] if "bytes" in df.columns else [c for c in byte_cols if c != "saving_bytes"]
-    rows = [r for r in df.index if r not in (_TOTAL_ROW, _OVERHEAD_ROW)]
+    rows = [r for r in df.index if r not in (_frame.TOTAL_ROW, _frame.OVERHEAD_ROW)]
     if bar_cols and rows:
         styler = styler.bar(subset=pd.IndexSlice[rows, bar_cols], color="#7aa6da", vmin=0)
     caption = df.attrs.get("total_selected")
@@ -226,9 +130,12 @@ def plot(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
         axes.set_title(f"{df.attrs.get('collection', '')} - resident memory by field".strip(" -"))
     else:
         labels = df.attrs.get("labels") or [c for c in df.columns if c not in ("saving_bytes", "saving_pct")]
-        body = df.drop(index=[_TOTAL_ROW], errors="ignore")
+        body = df.drop(index=[_frame.TOTAL_ROW], errors="ignore")
         axes = (body[list(labels)] / 2**20).plot.barh(ax=ax)
         axes.set_title("resident memory by field")
     axes.set_xlabel("MiB")
     axes.invert_yaxis()
     return axes
+
+
+_publish(globals(), __all__, __name__)

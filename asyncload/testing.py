@@ -39,6 +39,7 @@ from pathlib import Path
 
 import pytest
 
+from ._public import publish as _publish
 from ._servers.standalone import (
     MILVUS_VERSION as MILVUS_VERSION,
 )
@@ -56,6 +57,8 @@ from ._servers.standalone import (
 )
 
 __all__ = [
+    "MILVUS_VERSION",
+    "ROOT_TOKEN",
     "MilvusStandalone",
     "MilvusStandaloneError",
     "milvus_lite_path",
@@ -88,3 +91,6 @@ def milvus_standalone() -> Iterator[MilvusStandalone]:
 def milvus_lite_path(tmp_path: Path) -> str:
     """A fresh Milvus Lite database path, ``<tmp_path>/lite.db`` (a string; the file does not exist yet)."""
     return str(tmp_path / "lite.db")
+
+
+_publish(globals(), __all__, __name__)

@@ -161,9 +161,11 @@ class Footprint:
 
     @property
     def selected_fields(self) -> tuple[FieldFootprint, ...]:
+        """The fields the load would load, in schema order."""
         return tuple(f for f in self.fields if f.selected)
 
     def field(self, name: str) -> FieldFootprint:
+        """The footprint of the field called ``name``; KeyError for an unknown name."""
         for f in self.fields:
             if f.name == name:
                 return f

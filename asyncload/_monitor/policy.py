@@ -214,6 +214,7 @@ class PollSchedule:
         return max(now - since, 0.0)
 
     def stalled(self, now: float) -> bool:
+        """Whether an unfinished load has made no progress for the stall timeout."""
         return not self.finished and self.stalled_for(now) >= self.config.stall_timeout
 
     def next_poll_at(self) -> float:

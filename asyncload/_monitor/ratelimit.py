@@ -22,7 +22,6 @@ class RateLimiter:
         self._tokens = float(self.burst)
         self._stamp: float | None = None
         self._lock = anyio.Lock()
-        self.waited = 0.0
 
     def _refill(self, now: float) -> None:
         if self._stamp is not None:
@@ -34,7 +33,6 @@ class RateLimiter:
             self._refill(anyio.current_time())
             if self._tokens < 1.0:
                 delay = (1.0 - self._tokens) / self.rate
-                self.waited += delay
                 await anyio.sleep(delay)
                 self._refill(anyio.current_time())
             self._tokens -= 1.0

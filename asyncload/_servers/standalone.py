@@ -198,10 +198,12 @@ class MilvusStandalone:
 
     @property
     def authorization(self) -> bool:
+        """Whether the server requires a token (user ``root``, password ``Milvus``)."""
         return self._authorization
 
     @property
     def data_dir(self) -> Path:
+        """The server's data directory (removed by :meth:`stop`)."""
         if self._data_dir is None:
             raise MilvusStandaloneError("the server has not been started")
         return self._data_dir
@@ -218,6 +220,7 @@ class MilvusStandalone:
 
     @property
     def running(self) -> bool:
+        """Whether the server process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
     def metadata(self) -> list[tuple[str, str]]:

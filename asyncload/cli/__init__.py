@@ -39,9 +39,6 @@ from . import commands
 from .commands import EXIT_INTERRUPTED, Context, Interrupts
 from .output import Output
 
-if sys.version_info < (3, 11):  # pragma: no cover
-    pass
-
 __all__ = ["build_parser", "main"]
 
 DEFAULT_URI = "http://localhost:19530"

@@ -17,9 +17,9 @@ from typing import Any
 import anyio
 
 from .._client import AsyncClient, connect
+from .._format import human_bytes
 from .._servers import embedded as _embedded
 from ..errors import AsyncLoadError, UnsupportedOperationError
-from ..footprint import human_bytes
 from .commands import Context, collect_status, follow
 from .demo_data import AUTHORS, BOOKS, PARTITIONS, SampleError, SampleSpec, create_samples
 from .output import Column, Output

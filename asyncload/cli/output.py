@@ -2,7 +2,7 @@
 
 One :class:`Output` per run decides once: ``--json`` prints one JSON document on stdout and no
 prose; a terminal gets rich's tables, spinner and live progress bar; anything else (a pipe, a
-file, ``TERM=dumb``, rich not installed) gets plain aligned text and one line per progress change.
+file, ``TERM=dumb``) gets plain aligned text and one line per progress change.
 Every string goes through :meth:`Output.redact` on its way out, so a secret never reaches the screen.
 Diagnostics (errors, warnings) go to stderr.
 """
@@ -53,12 +53,9 @@ class Output:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self._console: Console | None = None
         if not json_mode and _is_terminal(self._out):
-            try:
-                from rich.console import Console
-            except ImportError:  # plain output without rich
-                pass
-            else:
-                self._console = Console(file=self._out, markup=False, highlight=False, emoji=False)
+            from rich.console import Console
+
+            self._console = Console(file=self._out, markup=False, highlight=False, emoji=False)
 
     @property
     def rich(self) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .._footprint.estimate import Footprint
-from ..footprint import human_bytes
+from .._format import human_bytes
 from .output import Column, Output
 
 __all__ = ["footprint_document", "show_footprint", "show_status"]

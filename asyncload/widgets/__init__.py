@@ -19,6 +19,7 @@ lazily and runs background work on the kernel's asyncio loop; ``progress``, ``pa
 
 from __future__ import annotations
 
+from .._public import publish as _publish
 from .board import BoardRow as BoardRow
 from .board import CollectionsBoard as CollectionsBoard
 from .model import ProgressModel as ProgressModel
@@ -48,3 +49,5 @@ __all__ = [
     "close_client",
     "open_client",
 ]
+
+_publish(globals(), __all__, __name__)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._format import human_bytes
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError
-from ..footprint import human_bytes
 from .progress import ProgressBar, describe_error
 from .runtime import Background, ipywidgets, require_asyncio
 
@@ -47,12 +47,14 @@ class BoardRow:
         )
 
     def show(self, state: LoadState, percent: int) -> None:
+        """Show ``state`` and ``percent`` in the row (bar, label) and update its buttons."""
         self.state = state
         if not self.busy:
             self.progress.show_state(state, percent, label="Loading elsewhere" if state is LoadState.LOADING else None)
         self.update_buttons()
 
     def update_buttons(self) -> None:
+        """Enable Load and Release as the row's state allows (disabled while an action runs)."""
         self.load_button.disabled = self.busy or self.state is LoadState.LOADED
         self.release_button.disabled = self.state is LoadState.NOT_LOAD and not self.busy
 
@@ -104,7 +106,10 @@ class CollectionsBoard:
     # -- actions --------------------------------------------------------------------------------
 
     async def refresh(self) -> None:
-        """List the collections and read each one's state, progress and estimated memory."""
+        """List the collections and read each one's state, progress and estimated memory.
+
+        Cancelling it stops reading; rows already read stay as shown.
+        """
         self.refresh_button.disabled = True
         try:
             names = sorted(await self.client.list_collections())
@@ -124,7 +129,10 @@ class CollectionsBoard:
             self.refresh_button.disabled = False
 
     async def load(self, name: str) -> Progress | BaseException:
-        """Load every field of ``name`` and follow it in its row; returns the outcome (errors are shown)."""
+        """Load every field of ``name`` and follow it in its row; returns the outcome (errors are shown).
+
+        Cancelling it stops following in the row; the load goes on on the server.
+        """
         row = self.rows[name]
         row.watcher.cancel()
         row.busy, row.released = True, False
@@ -147,7 +155,10 @@ class CollectionsBoard:
             row.update_buttons()
 
     async def release(self, name: str) -> None:
-        """Release ``name`` (stopping a load in progress)."""
+        """Release ``name`` (stopping a load in progress).
+
+        Cancelling it may leave the release sent or not.
+        """
         row = self.rows[name]
         row.watcher.cancel()
         row.released = True
@@ -161,13 +172,14 @@ class CollectionsBoard:
         row.show(LoadState.NOT_LOAD, 0)
 
     async def settled(self) -> None:
-        """Wait until no refresh, load, release or following runs."""
+        """Wait until no refresh, load, release or following runs. Cancelling it only stops the wait."""
         while self.background.busy or any(r.watcher.busy for r in self.rows.values()):
             await self.background.settled()
             for row in list(self.rows.values()):
                 await row.watcher.settled()
 
     def close(self) -> None:
+        """Stop following loads and close every row's widgets."""
         self.background.cancel()
         for row in self.rows.values():
             row.watcher.cancel()

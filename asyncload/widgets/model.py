@@ -8,9 +8,9 @@ A failed bar turns red and stays red until :meth:`ProgressModel.reset`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from .._format import format_seconds
 from .._progress import LoadState, Progress
 
 __all__ = ["ProgressModel", "ProgressView", "Throttle", "format_seconds", "state_label"]
@@ -26,19 +26,6 @@ _STATE_LABELS = {
 def state_label(state: LoadState) -> str:
     """``LoadState.NOT_LOAD`` -> ``'Not loaded'`` (what the widgets show)."""
     return _STATE_LABELS[state]
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``3.21`` -> ``'3.2 s'``, ``75`` -> ``'1 min 15 s'``, ``4000`` -> ``'1 h 06 min'``; None -> ``'?'``."""
-    if seconds is None or math.isnan(seconds):
-        return "?"
-    seconds = max(seconds, 0.0)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 @dataclass(frozen=True)
@@ -79,10 +66,12 @@ class ProgressModel:
 
     @property
     def failed(self) -> bool:
+        """Whether the last snapshot was a failure (the bar stays red until reset)."""
         return self._error is not None
 
     @property
     def finished(self) -> bool:
+        """Whether the load has ended (loaded or failed)."""
         return self._finished or self.failed
 
     def update(self, snapshot: Progress, now: float, *, label: str | None = None) -> None:
@@ -104,6 +93,7 @@ class ProgressModel:
         self._error = message
 
     def view(self, now: float) -> ProgressView:
+        """What a renderer shows at time ``now``: the elapsed time and ETA move between snapshots."""
         if self._error is not None:
             return ProgressView(self._percent, "danger", "Failed", self._error, failed=True, finished=True)
         snapshot = self._snapshot

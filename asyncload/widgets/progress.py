@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from .._format import target_label
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError
 from .model import ProgressModel, ProgressView, Throttle, state_label
@@ -58,6 +59,7 @@ class ProgressBar:
 
     @property
     def view(self) -> ProgressView:
+        """What the bar shows now (the model's view at the current time)."""
         return self.model.view(time.monotonic())
 
     @property
@@ -130,7 +132,10 @@ class ProgressBar:
         self, client: AsyncClient, collection: str, *, label: str = "Loading elsewhere", interval: float = 0.5
     ) -> Progress:
         """Follow a load this client did not start by polling ``loading_progress`` every ``interval``
-        seconds while it is loading; returns the first snapshot that is not LOADING."""
+        seconds while it is loading; returns the first snapshot that is not LOADING.
+
+        Cancelling it stops following; the load goes on on the server.
+        """
         self.model.reset(label, state=LoadState.LOADING)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._ticker)
@@ -168,7 +173,7 @@ class TaskProgress:
         loop = require_asyncio("TaskProgress")
         self.task = task
         self.bar = ProgressBar(interval=interval)
-        target = task.collection + (f" [{', '.join(task.partitions)}]" if task.partitions else "")
+        target = target_label(task.collection, task.partitions)
         title = w.HTML(f"<b>{html.escape(target)}</b>", layout=w.Layout(min_width="8em"))
         self.widget = w.HBox([title, self.bar.widget], layout=w.Layout(align_items="center", grid_gap="0.6em"))
         self.outcome: Progress | BaseException | None = None
@@ -183,7 +188,8 @@ class TaskProgress:
         self.bar.fail(exc)
 
     async def settled(self) -> None:
-        """Wait until the display stopped following (the load ended, or the client closed)."""
+        """Wait until the display stopped following (the load ended, or the client closed).
+        Cancelling it only stops the wait."""
         await self.background.settled()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

@@ -11,10 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["DYNAMIC_FIELD_NAME", "CollectionSchema", "DataType", "FieldSchema", "IndexInfo"]
+__all__ = ["DYNAMIC_FIELD_NAME", "CollectionSchema", "DataType", "FieldSchema", "IndexInfo", "mmap_setting"]
 
 #: Name of the reserved JSON field that holds every undeclared key of a dynamic collection.
 DYNAMIC_FIELD_NAME = "$meta"
+
+
+def mmap_setting(params: Mapping[str, str]) -> bool | None:
+    """What ``mmap.enabled`` in a field's, an index's or a collection's parameters says: True,
+    False, or None when it is not set (the level above decides)."""
+    value = params.get("mmap.enabled")
+    return None if value is None else value.strip().lower() == "true"
 
 
 class DataType(enum.Enum):
@@ -180,4 +187,4 @@ class IndexInfo:
     @property
     def mmap(self) -> bool:
         """Whether the index is memory-mapped (``mmap.enabled``): it then costs disk, not memory."""
-        return self.params.get("mmap.enabled", "").lower() == "true"
+        return mmap_setting(self.params) is True

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo
+from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo, mmap_setting
 
 __all__ = [
     "AUTOINDEX_BINARY_NLIST",
@@ -338,10 +338,8 @@ def _field_footprint(
 
 def _mmap_enabled(params: Mapping[str, str], inherited: bool) -> bool:
     """``mmap.enabled`` in ``params`` wins; otherwise the collection-level (or field) setting."""
-    value = params.get("mmap.enabled")
-    if value is None:
-        return inherited
-    return value.strip().lower() == "true"
+    setting = mmap_setting(params)
+    return inherited if setting is None else setting
 
 
 # --- raw columns -------------------------------------------------------------------------------

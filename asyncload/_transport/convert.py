@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo
+from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo, mmap_setting
 
 __all__ = ["collection_schema", "index_info"]
 
@@ -38,7 +38,7 @@ def _field(proto: Any) -> FieldSchema:
         max_length=_int_or_none(params.get("max_length")),
         element_type=element,
         max_capacity=_int_or_none(params.get("max_capacity")),
-        mmap=params.get("mmap.enabled", "").lower() == "true",
+        mmap=mmap_setting(params) is True,
         params=MappingProxyType(params),
     )
 
@@ -60,7 +60,7 @@ def collection_schema(response: Any) -> CollectionSchema:
         fields=tuple(fields),
         enable_dynamic_field=enable_dynamic,
         description=str(schema.description),
-        mmap=props.get("mmap.enabled", "").lower() == "true",
+        mmap=mmap_setting(props) is True,
     )
 
 

@@ -112,7 +112,7 @@ class LoadTask:
         return f"<LoadTask{kind} {target} {latest.state} {latest.percent}% ({status})>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
-        """In a Jupyter kernel, a live progress widget (``asyncload[jupyter]``); elsewhere None: the text repr."""
+        """In a Jupyter kernel, a live progress widget (extra ``jupyter``); elsewhere None: the text repr."""
         from .widgets.progress import task_mimebundle
 
         return task_mimebundle(self, include, exclude)

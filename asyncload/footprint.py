@@ -3,7 +3,7 @@
 ``estimate_footprint`` (pure, in :mod:`asyncload._footprint.estimate`) does the arithmetic; this
 module turns a :class:`Footprint` into a DataFrame (:func:`footprint_frame`), compares two
 selections (:func:`compare_selections`) and renders them in a notebook (:func:`styled`,
-:func:`plot`). jinja2 (``asyncload[jupyter]``) and matplotlib (``asyncload[plot]``) are imported
+:func:`plot`). jinja2 (``asyncload-milvus[jupyter]``) and matplotlib (``asyncload-milvus[plot]``) are imported
 only when a view needs them.
 """
 
@@ -80,7 +80,7 @@ def compare_selections(
 
 def _require(module: str, extra: str, what: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise ImportError(f"{what} needs {module}: pip install 'asyncload[{extra}]'")
+        raise ImportError(f"{what} needs {module}: pip install 'asyncload-milvus[{extra}]'")
 
 
 def _byte_columns(df: pd.DataFrame) -> list[str]:
@@ -92,7 +92,7 @@ def _byte_columns(df: pd.DataFrame) -> list[str]:
 def styled(df: pd.DataFrame) -> Styler:
     """A Styler for a :func:`footprint_frame` or :func:`compare_selections` table: byte columns in
     human units, bars on the resident bytes, percentages formatted. Needs jinja2
-    (``asyncload[jupyter]``)."""
+    (``asyncload-milvus[jupyter]``)."""
     _require("jinja2", "jupyter", "styled()")
     byte_cols = _byte_columns(df)
     formatters: dict[str, Callable[[Any], str]] = dict.fromkeys(byte_cols, human_bytes)
@@ -121,7 +121,7 @@ def _pct(value: Any) -> str:
 def plot(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """A horizontal bar chart of the resident bytes per field (unselected fields greyed) for a
     :func:`footprint_frame`, or of both columns for a :func:`compare_selections` table. Needs
-    matplotlib (``asyncload[plot]``); returns the Axes."""
+    matplotlib (``asyncload-milvus[plot]``); returns the Axes."""
     _require("matplotlib", "plot", "plot()")
     if "bytes" in df.columns:
         data = df["bytes"] / 2**20

@@ -8,7 +8,7 @@ and ask for the fixtures:
 
 ``milvus_standalone``
     A real Milvus 2.3.5 standalone (the Go/C++ server from the PyPI ``milvus`` package, installed by
-    ``pip install "asyncload[test]"``), started once per test session with authorization on
+    ``pip install "asyncload-milvus[test]"``), started once per test session with authorization on
     (user ``root``, password ``Milvus``). Use ``milvus_standalone.uri`` and ``milvus_standalone.token``.
     Where it cannot run (not Linux x86_64, package missing) the test is skipped with the reason; when the
     environment variable ``CI`` is set (to anything but ``""``, ``0`` or ``false``) it fails instead, so a

@@ -79,7 +79,7 @@ def _unavailable() -> str | None:
         return "Debian's chromium is not installed (apt-get install -y chromium)"
     for module, package in (("playwright", "playwright"), ("jupyterlab", "jupyterlab"), ("ipywidgets", "ipywidgets")):
         if importlib.util.find_spec(module) is None:
-            return f"{package} is not installed: pip install 'asyncload[test]'"
+            return f"{package} is not installed: pip install 'asyncload-milvus[test]'"
     return None
 
 

@@ -21,10 +21,10 @@ from asyncload.testing import MilvusStandalone
 
 from ._data import drop_collection
 
-nbformat = pytest.importorskip("nbformat", reason="notebook tests need nbformat: pip install 'asyncload[test]'")
-nbclient = pytest.importorskip("nbclient", reason="notebook tests need nbclient: pip install 'asyncload[test]'")
-pytest.importorskip("ipykernel", reason="notebook tests need ipykernel: pip install 'asyncload[test]'")
-pytest.importorskip("ipywidgets", reason="the notebooks need ipywidgets: pip install 'asyncload[jupyter]'")
+nbformat = pytest.importorskip("nbformat", reason="notebook tests need nbformat: pip install 'asyncload-milvus[test]'")
+nbclient = pytest.importorskip("nbclient", reason="notebook tests need nbclient: pip install 'asyncload-milvus[test]'")
+pytest.importorskip("ipykernel", reason="notebook tests need ipykernel: pip install 'asyncload-milvus[test]'")
+pytest.importorskip("ipywidgets", reason="the notebooks need ipywidgets: pip install 'asyncload-milvus[jupyter]'")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))

@@ -26,7 +26,9 @@ from asyncload.testing import MilvusStandalone
 
 from ._data import drop_collection, make_collection
 
-pytest.importorskip("ipywidgets", reason="the notebook widgets need ipywidgets: pip install 'asyncload[jupyter]'")
+pytest.importorskip(
+    "ipywidgets", reason="the notebook widgets need ipywidgets: pip install 'asyncload-milvus[jupyter]'"
+)
 
 from asyncload import widgets
 from asyncload._format import format_seconds
@@ -148,7 +150,7 @@ def test_importing_the_widgets_needs_no_ipywidgets_and_using_them_says_how_to_in
         "    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert "pip install 'asyncload[jupyter]'" in out and "ipywidgets" in out
+    assert "pip install 'asyncload-milvus[jupyter]'" in out and "ipywidgets" in out
 
 
 async def test_a_task_outside_a_notebook_stays_text(lite: str) -> None:
@@ -175,7 +177,7 @@ async def test_a_task_in_a_kernel_renders_a_live_widget(lite: str, monkeypatch: 
 
         monkeypatch.setattr("asyncload.widgets.progress.widgets_available", lambda: False)
         hint = task._repr_mimebundle_()
-        assert hint is not None and "asyncload[jupyter]" in hint["text/plain"]
+        assert hint is not None and "asyncload-milvus[jupyter]" in hint["text/plain"]
 
 
 def test_widgets_refuse_to_run_without_an_asyncio_loop() -> None:

@@ -1,6 +1,6 @@
 """Jupyter widgets for asyncload: a load panel, a board of collections, live LoadTask displays.
 
-Needs ipywidgets (``pip install 'asyncload[jupyter]'``); it is imported only when a widget is made,
+Needs ipywidgets (``pip install 'asyncload-milvus[jupyter]'``); it is imported only when a widget is made,
 and a missing install says how to get it. Everything runs on the kernel's asyncio loop and never
 blocks it: buttons start background tasks, and a cell that starts a load returns at once while its
 bar keeps moving.

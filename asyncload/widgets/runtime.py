@@ -21,7 +21,7 @@ __all__ = ["INSTALL_HINT", "Background", "in_kernel", "ipywidgets", "require_asy
 
 logger = logging.getLogger("asyncload.widgets")
 
-INSTALL_HINT = "pip install 'asyncload[jupyter]'"
+INSTALL_HINT = "pip install 'asyncload-milvus[jupyter]'"
 
 
 def ipywidgets() -> Any:

@@ -330,6 +330,20 @@ def test_demo_standalone_without_the_milvus_package_says_so(tmp_path: Path) -> N
     assert "--standalone needs a local Milvus 2.3.5" in line and "pip install milvus==2.3.5" in line
 
 
+def test_the_trio_backend_without_trio_says_which_extra(tmp_path: Path) -> None:
+    hidden = tmp_path / "hidden" / "trio"  # first on the path: "import trio" fails as if not installed
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'trio'\")\n")
+    env = cli_env(PYTHONPATH=os.pathsep.join(filter(None, [str(hidden.parent), os.environ.get("PYTHONPATH")])))
+    result = run("--uri", str(tmp_path / "x.db"), "--backend", "trio", "status", env=env)
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert "--backend trio needs trio" in line and "pip install 'asyncload-milvus[trio]'" in line
+    assert not (tmp_path / "x.db").exists(), "nothing ran"
+    document = run_json("--uri", str(tmp_path / "x.db"), "status", "--backend", "trio", env=env, code=2)
+    assert document["error"]["message"] == line.removeprefix("asyncload: error: ")
+
+
 # ------------------------------------------------------------------------------- Milvus standalone
 
 

@@ -274,6 +274,15 @@ def _silence_stdout() -> None:
         pass
 
 
+def _trio_installed() -> bool:
+    """Whether trio imports (the extra ``trio``); anyio's trio backend would fail with a traceback."""
+    try:
+        import trio  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asyncload`` console script; returns the exit code."""
     parser = build_parser()
@@ -292,6 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Output(json_mode=args.json, secrets=_secrets(args.token, args.uri))
     if args.command is None:
         parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if args.backend == "trio" and not _trio_installed():
+        message = "--backend trio needs trio, which is not installed: pip install 'asyncload-milvus[trio]'"
+        out.error(message)
+        out.emit({"error": {"type": "ImportError", "message": message, "code": None}})
         return EXIT_USAGE
     client: AsyncClient | None = None
     if args.command != "demo":

@@ -1,6 +1,7 @@
 """The Milvus docs' Load & Release workflow, in asyncload, on an embedded Milvus Lite.
 
-Run: python examples/quickstart.py [--dir DIR]     (nothing to install beyond asyncload)
+Run: python examples/quickstart.py [--dir DIR] [--backend trio]
+(nothing to install beyond asyncload; trio needs the extra: pip install "asyncload-milvus[trio]")
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import anyio
 import numpy as np
+import sniffio
 from pymilvus import DataType, MilvusClient  # only to create sample data; asyncload does the loading
 
 import asyncload
@@ -46,7 +48,7 @@ async def main(directory: Path) -> None:
     path = str(directory / "quickstart.db")
     create_sample(path)
     async with asyncload.connect(path) as client:
-        print("connected to", client.uri)
+        print("connected to", client.uri, "running on", sniffio.current_async_library())
         print("load state before:", await client.get_load_state("books"))
 
         footprint = await client.footprint("books", load_fields=["id", "vec"], skip_load_dynamic_field=True)
@@ -70,10 +72,11 @@ async def main(directory: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, default=None, help="where to keep the Milvus Lite database")
+    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio", help="async library to run on")
     args = parser.parse_args()
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
-        anyio.run(main, args.dir)
+        anyio.run(main, args.dir, backend=args.backend)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            anyio.run(main, Path(tmp))
+            anyio.run(main, Path(tmp), backend=args.backend)

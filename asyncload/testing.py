@@ -37,7 +37,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+try:
+    import pytest
+except ImportError as exc:  # pytest comes with the test extra
+    raise ImportError(
+        "asyncload.testing is a pytest plugin and needs pytest: pip install 'asyncload-milvus[test]'"
+    ) from exc
 
 from ._public import publish as _publish
 from ._servers.standalone import (

@@ -108,7 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--db", default=S, metavar="NAME", help="database name (default: the server's default)")
     group.add_argument("--json", action="store_true", default=S, help="print one JSON document instead of text")
     group.add_argument("--debug", action="store_true", default=S, help="show the traceback when a command fails")
-    group.add_argument("--backend", choices=("asyncio", "trio"), default=S, help="async backend (default asyncio)")
+    group.add_argument(
+        "--backend",
+        choices=("asyncio", "trio"),
+        default=S,
+        help="async backend (default asyncio; trio needs the extra trio)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="asyncload",

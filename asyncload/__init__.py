@@ -21,6 +21,8 @@ from ._client import AsyncClient as AsyncClient
 from ._client import ClientState as ClientState
 from ._client import ClientStatistics as ClientStatistics
 from ._client import connect as connect
+from ._events import LoadEvent as LoadEvent
+from ._events import LoadEventKind as LoadEventKind
 from ._monitor.policy import PollingConfig as PollingConfig
 from ._options import LoadOptions as LoadOptions
 from ._progress import LoadState as LoadState
@@ -69,6 +71,8 @@ __all__ = [
     "IndexInfo",
     "InvalidArgumentError",
     "InvalidLoadFieldsError",
+    "LoadEvent",
+    "LoadEventKind",
     "LoadFailedError",
     "LoadOptions",
     "LoadReleasedError",

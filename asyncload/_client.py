@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
@@ -13,6 +13,7 @@ import anyio
 import sniffio
 
 from ._endpoint import Endpoint, parse_uri
+from ._events import EventHub, LoadListener
 from ._footprint.estimate import Footprint
 from ._footprint.source import fetch_footprint
 from ._format import target_label
@@ -116,6 +117,7 @@ class AsyncClient:
         self._stack: AsyncExitStack | None = None
         self._api_: MilvusAPI | None = None
         self._monitor_: LoadMonitor | None = None
+        self._events = EventHub()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -158,7 +160,7 @@ class AsyncClient:
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
             self._api_ = MilvusAPI(transport, timeout=self._timeout, retry=self._retry)
-            self._monitor_ = LoadMonitor(self._api_, task_group, self._polling)
+            self._monitor_ = LoadMonitor(self._api_, task_group, self._polling, on_change=self._events.watch_changed)
             self._stack = stack.pop_all()
         self._state = ClientState.OPEN
         return self
@@ -207,6 +209,17 @@ class AsyncClient:
             waiters=sum(w.waiters - w.streams for w in watches),
             streams=sum(w.streams for w in watches),
         )
+
+    def subscribe(self, listener: LoadListener) -> Callable[[], None]:
+        """Call ``listener(event)`` with a :class:`~asyncload.LoadEvent` for every load and release made
+        through this client; returns a function that unsubscribes (calling it twice is harmless).
+
+        Events: a load submitted, a new percentage seen by the load monitor, a load ended (loaded,
+        failed or released), a release done. Listeners run synchronously on the event loop and must
+        not block; an exception from one is logged and the client goes on. It may be called before
+        the client opens; subscriptions outlive ``aclose``.
+        """
+        return self._events.subscribe(listener)
 
     # -- loads ----------------------------------------------------------------------------------
 
@@ -309,6 +322,7 @@ class AsyncClient:
             first_poll=first_poll,
             release=lambda: self._release(collection, partitions),
         )
+        self._events.submitted(task, watch.key)
         await monitor.poll(watch)  # the first poll, at once: a fast load is already done here
         return task
 
@@ -343,6 +357,7 @@ class AsyncClient:
             monitor.release_failed(collection, partitions)
             raise
         monitor.released(collection, partitions, error)
+        self._events.released(collection, partitions)
 
     # -- state ----------------------------------------------------------------------------------
 

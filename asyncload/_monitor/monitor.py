@@ -9,6 +9,7 @@ is waiting; when the last waiter leaves (returns, raises or is cancelled) the lo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,8 +123,16 @@ class Watch:
 class LoadMonitor:
     """Shares polls between every waiter of a client; see the module docstring."""
 
-    def __init__(self, api: MilvusAPI, task_group: TaskGroup, config: PollingConfig) -> None:
+    def __init__(
+        self,
+        api: MilvusAPI,
+        task_group: TaskGroup,
+        config: PollingConfig,
+        on_change: Callable[[Watch], None] = lambda watch: None,
+    ) -> None:
         self._api = api
+        #: Called after each recorded answer or failed poll (the client's load events).
+        self._on_change = on_change
         self._task_group = task_group
         self.config = config
         self._watches: dict[WatchKey, Watch] = {}
@@ -195,6 +204,7 @@ class LoadMonitor:
         scheduled = min(percent, refresh) if watch.refresh else percent
         watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
         watch.notify(decisive=percent >= 100)
+        self._on_change(watch)
 
     def _record_failure(self, watch: Watch, number: int, exc: ServerError) -> None:
         current = getattr(watch.load_failure, "error", None)
@@ -207,6 +217,7 @@ class LoadMonitor:
         error.__cause__ = exc
         watch.load_failure = Failure(number, error)
         watch.notify()
+        self._on_change(watch)
 
     def enter(self, watch: Watch, *, stream: bool = False) -> None:
         """Register a waiter (or a stream's pending ``__anext__``); starts polling when needed."""

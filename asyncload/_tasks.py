@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,31 @@ from .errors import AsyncLoadError
 if TYPE_CHECKING:
     from ._monitor.monitor import LoadMonitor, Observation, Watch
 
-__all__ = ["LoadTask"]
+__all__ = ["LoadTask", "set_display_hook"]
+
+#: How a LoadTask shows itself in a notebook, ``hook(task, include, exclude)`` answering a mime
+#: bundle or None (the text repr). The engine never imports a front-end: the notebook front-end
+#: (``asyncload.widgets``) registers its live progress display here when it is imported.
+DisplayHook = Callable[["LoadTask", Any, Any], "dict[str, Any] | None"]
+_display_hook: DisplayHook | None = None
+
+
+def set_display_hook(hook: DisplayHook | None) -> DisplayHook | None:
+    """Register how LoadTasks render in a notebook (None: text only); returns the previous hook."""
+    global _display_hook
+    previous, _display_hook = _display_hook, hook
+    return previous
+
+
+def _kernel_display_hook() -> DisplayHook | None:
+    """The registered hook; in a Jupyter kernel with none yet, the one the notebook front-end registers
+    when imported (looked up by name at run time, only there: the engine does not depend on it)."""
+    if _display_hook is None and "ipykernel" in sys.modules:
+        try:
+            importlib.import_module("asyncload.widgets")
+        except ImportError:  # the front-end ships with the package; nothing to show without it
+            return None
+    return _display_hook
 
 
 class LoadTask:
@@ -113,9 +139,8 @@ class LoadTask:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any] | None:
         """In a Jupyter kernel, a live progress widget (extra ``jupyter``); elsewhere None: the text repr."""
-        from .widgets.progress import task_mimebundle
-
-        return task_mimebundle(self, include, exclude)
+        hook = _kernel_display_hook()
+        return None if hook is None else hook(self, include, exclude)
 
     # -- waiting --------------------------------------------------------------------------------
 

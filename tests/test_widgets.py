@@ -196,7 +196,7 @@ async def test_widgets_refuse_trio_clearly(anyio_backend: str) -> None:
 
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[str]:
-    """A Milvus Lite path holding 'books' and 'papers' (FLAT index, dynamic field), not loaded."""
+    """A Milvus Lite path holding 'books' (FLAT index, dynamic field) and 'papers' (no dynamic field), not loaded."""
     from milvus_lite.server_manager import server_manager_instance
 
     path = str(tmp_path / "lite.db")
@@ -342,6 +342,197 @@ async def test_board_lists_loads_and_releases(lite: str) -> None:
         board.close()
 
 
+# ------------------------------------------------- widgets that are widgets, and a live board
+
+
+def summary_of_rows(board: Any) -> str:
+    """What the summary line must say, counted from the rows."""
+    states = [row.state for row in board.rows.values()]
+    loaded, loading = states.count(LoadState.LOADED), states.count(LoadState.LOADING)
+    return f"{len(states)} collections, {loaded} loaded" + (f", {loading} loading" if loading else "")
+
+
+def check_board(board: Any) -> None:
+    """The summary agrees with the rows, each row's label with its state, its buttons with both."""
+    assert f">{summary_of_rows(board)}<" in board.status_label.value, (board.status_label.value, board.rows)
+    for row in board.rows.values():
+        active = row.state in (LoadState.LOADING, LoadState.LOADED)
+        assert row.load_button.disabled == (active or row.submitting or row.releasing or row.state is None), row
+        assert row.release_button.disabled == (row.releasing or not (active or row.submitting)), row
+        if row.state is LoadState.LOADED:
+            assert (row.state_text, row.progress.bar.value) == ("Loaded", 100), row
+        elif row.state is LoadState.NOT_LOAD:
+            assert row.state_text in ("Not loaded", "Released", "Failed"), row
+        elif row.state is LoadState.LOADING:
+            assert row.state_text.startswith("Loading"), row
+
+
+def checked_at_every_event(client: asyncload.AsyncClient, board: Any) -> list[asyncload.LoadEvent]:
+    """Subscribe after the board (listeners run in order): at every event the board has already
+    followed it, and must agree with itself."""
+    events: list[asyncload.LoadEvent] = []
+
+    def check(event: asyncload.LoadEvent) -> None:
+        events.append(event)
+        check_board(board)
+        row = board.rows[event.collection]
+        if event.kind is asyncload.LoadEventKind.SUBMITTED:
+            assert row.state is LoadState.LOADING and row.load_button.disabled and not row.release_button.disabled
+        elif event.loaded:
+            assert row.state is LoadState.LOADED and row.load_button.disabled and not row.release_button.disabled
+        elif event.kind is asyncload.LoadEventKind.RELEASED and not event.partitions:
+            assert row.state is LoadState.NOT_LOAD and row.release_button.disabled
+            assert not row.load_button.disabled or row.releasing
+
+    client.subscribe(check)
+    return events
+
+
+def model_ids(widget: Any) -> list[str]:
+    return [child.removeprefix("IPY_MODEL_") for child in widget.get_state()["children"]]
+
+
+async def test_panels_and_a_board_compose_in_vbox_tab_and_applayout(lite: str) -> None:
+    import ipywidgets
+
+    async with asyncload.connect(lite) as client:
+        books = await widgets.LoadPanel.create(client, "books")
+        papers = await widgets.LoadPanel.create(client, "papers")
+        board = await widgets.CollectionsBoard.create(client)
+        assert isinstance(books, ipywidgets.VBox) and isinstance(board, ipywidgets.VBox)
+        assert isinstance(board.rows["books"], ipywidgets.HBox) and isinstance(books.progress, ipywidgets.HBox)
+
+        column = ipywidgets.VBox([books, board])
+        tab = ipywidgets.Tab(children=[books, papers])
+        tab.set_title(0, "books")
+        tab.set_title(1, "papers")
+        layout = ipywidgets.AppLayout(header=ipywidgets.HTML("<b>asyncload</b>"), center=board, right_sidebar=papers)
+        for container in (column, tab, layout):
+            bundle = container._repr_mimebundle_()
+            assert "application/vnd.jupyter.widget-view+json" in bundle, "renders as a widget"
+        assert model_ids(column) == [books.model_id, board.model_id], "the panel and board are the children"
+        assert model_ids(tab) == [books.model_id, papers.model_id] and tab.get_state()["titles"] == ("books", "papers")
+        assert board.model_id in model_ids(layout) and papers.model_id in model_ids(layout)
+        assert books.progress.model_id in model_ids(books), "the bar is one of the panel's children"
+        assert books._repr_mimebundle_()["text/plain"] == repr(books), "the panel's own text repr stays"
+
+        values: list[int] = []
+        papers.progress.bar.observe(lambda change: values.append(change["new"]), names="value")
+        tab.selected_index = 1
+        tab.children[1].load_button.click()  # the Load button of the panel inside the Tab
+        await papers.settled()
+        assert papers.last_error is None, papers.error_label.value
+        assert values and values[-1] == 100 and papers.progress.bar.value == 100
+        assert (papers.state, papers.state_text, papers.progress.bar.bar_style) == (
+            LoadState.LOADED,
+            "Loaded",
+            "success",
+        )
+        assert board.rows["papers"].state_text == "Loaded", "the board in the same page followed the panel's load"
+        check_board(board)
+        assert await client.get_load_state("papers") is LoadState.LOADED
+        for widget in (column, tab, layout, books, papers, board):
+            widget.close()
+
+
+async def test_the_board_follows_loads_and_releases_made_through_the_client(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        board = await widgets.CollectionsBoard.create(client)
+        events = checked_at_every_event(client, board)
+        books, papers = board.rows["books"], board.rows["papers"]
+        check_board(board)
+        assert (books.state, papers.state) == (LoadState.NOT_LOAD, LoadState.NOT_LOAD)
+        assert "2 collections, 0 loaded" in board.status_label.value
+
+        task = await client.load_collection("books")  # another cell, not the board
+        assert (books.state, books.state_text, books.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
+        assert books.load_button.disabled and not books.release_button.disabled
+        assert "2 collections, 1 loaded" in board.status_label.value
+        await client.load_collection("papers", load_fields=["id", "vec"])
+        assert "2 collections, 2 loaded" in board.status_label.value
+
+        await task.release()
+        assert (books.state, books.state_text, books.progress.bar.value) == (LoadState.NOT_LOAD, "Not loaded", 0)
+        assert books.release_button.disabled and not books.load_button.disabled
+        assert "2 collections, 1 loaded" in board.status_label.value
+        await client.release_collection("papers")
+        assert "2 collections, 0 loaded" in board.status_label.value
+
+        papers.load_button.click()  # the board's own buttons go the same way
+        await board.settled()
+        assert papers.state is LoadState.LOADED and "2 collections, 1 loaded" in board.status_label.value
+        papers.release_button.click()
+        assert papers.release_button.disabled and papers.load_button.disabled, "no second click while releasing"
+        await board.settled()
+        assert papers.state is LoadState.NOT_LOAD and not papers.load_button.disabled
+        assert len(events) == 9 and board.errors == [], "2 loads x 2 events, 1 x 2 by the board, 3 releases"
+        check_board(board)
+
+        from milvus_lite.server_manager import server_manager_instance
+
+        make_collection(server_manager_instance.start_and_get_uri(lite), None, "late", rows=100, dim=8)
+        await client.load_collection("late")  # created after the board read the collections
+        assert list(board.rows) == ["books", "papers", "late"] and board.rows["late"].state is LoadState.LOADED
+        assert [getattr(r, "name", None) for r in board.table.children[1:]] == ["books", "late", "papers"]
+        assert "3 collections, 1 loaded" in board.status_label.value
+        await board.settled()
+        assert board.rows["late"].memory_label.value, "its memory was read too"
+        check_board(board)
+
+        board.close()
+        await client.load_collection("books")
+        assert books.state is LoadState.NOT_LOAD, "a closed board listens no more"
+
+
+async def test_board_rows_have_fixed_widths_and_never_wrap(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        board = await widgets.CollectionsBoard.create(client)
+        row = board.rows["books"]
+        row.set_state(LoadState.LOADING, 40, label="Loading elsewhere")
+        cells = [row.name_label, row.memory_label, row.load_button, row.release_button]
+        cells += list(row.progress.children[:-1])
+        for cell in cells:
+            width = cell.layout.width
+            assert width and cell.layout.min_width == width == cell.layout.max_width, (cell, width)
+        for last in (row.progress, row.progress.detail_label):  # the room left, cut rather than wrapped
+            assert (last.layout.flex, last.layout.min_width, last.layout.overflow) == ("1 1 auto", "0", "hidden")
+        assert row.layout.flex_flow == "row nowrap" and row.progress.layout.flex_flow == "row nowrap"
+        for label in (row.name_label, row.memory_label, row.progress.state_label, row.progress.detail_label):
+            assert "white-space: nowrap" in label.value, label.value
+        assert "Loading elsewhere" in row.progress.state_label.value
+        head = board.table.children[0]
+        assert [c.layout.width for c in head.children[:2]] == [
+            row.name_label.layout.width,
+            row.memory_label.layout.width,
+        ]
+        check_board(board)
+
+
+def test_a_task_shown_in_a_kernel_brings_in_the_widgets_the_engine_does_not_import(tmp_path: Path) -> None:
+    """The engine holds a display hook that asyncload.widgets fills when imported; shown in a kernel
+    before that, a LoadTask imports the widgets package by name (still not ipywidgets outside a shell)."""
+    script = (
+        "import sys, types, anyio, asyncload, asyncload._tasks as tasks\n"
+        "from milvus_lite.server_manager import server_manager_instance\n"
+        "from tests._data import make_collection\n"
+        "path = sys.argv[1]\n"
+        "make_collection(server_manager_instance.start_and_get_uri(path), None, 'books', rows=100, dim=8)\n"
+        "async def main():\n"
+        "    async with asyncload.connect(path) as client:\n"
+        "        task = await client.load_collection('books')\n"
+        "        print(task._repr_mimebundle_(), 'asyncload.widgets' in sys.modules)\n"
+        "        sys.modules['ipykernel'] = types.ModuleType('ipykernel')\n"
+        "        print(task._repr_mimebundle_(), 'asyncload.widgets' in sys.modules, tasks._display_hook is not None)\n"
+        "        print('ipywidgets' in sys.modules)\n"
+        "anyio.run(main)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "lite.db")], capture_output=True, text=True, check=True, cwd=root
+    ).stdout.splitlines()
+    assert out == ["None False", "None True True", "False"], out
+
+
 async def test_a_client_opened_in_one_cell_closes_in_another(lite: str) -> None:
     """ipykernel runs each cell as its own asyncio task; the client's task group must still close."""
     loop = asyncio.get_running_loop()
@@ -451,3 +642,68 @@ async def test_panel_shows_a_refused_load_in_red(remote: asyncload.AsyncClient) 
     assert error.reason in panel.error_label.value.replace("&#x27;", "'")
     assert (panel.progress.bar.bar_style, panel.state_text) == ("danger", "Failed")
     assert panel.state is LoadState.NOT_LOAD and not panel.load_button.disabled
+
+
+@pytest.mark.standalone
+async def test_the_board_follows_a_progressive_load_made_through_the_client(remote: asyncload.AsyncClient) -> None:
+    import ipywidgets
+
+    panel = await widgets.LoadPanel.create(remote, "wslow", interval=0.05)
+    board = await widgets.CollectionsBoard.create(remote, interval=0.05)
+    page = ipywidgets.VBox([panel, board])
+    assert model_ids(page) == [panel.model_id, board.model_id]
+    events = checked_at_every_event(remote, board)
+    row = board.rows["wslow"]
+    values: list[int] = []
+    row.progress.bar.observe(lambda change: values.append(change["new"]), names="value")
+
+    task = await remote.load_collection("wslow")  # a cell, not the board
+    assert (row.state, row.state_text) == (LoadState.LOADING, "Loading")
+    assert row.load_button.disabled and not row.release_button.disabled
+    assert "2 collections, 0 loaded, 1 loading" in board.status_label.value
+    assert (await task.wait(timeout=120)).loaded
+    assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
+    assert values == sorted(values) and values[-1] == 100, values
+    assert any(0 < v < 100 for v in values), f"the row's bar went through no intermediate percentage: {values}"
+    kinds = [e.kind for e in events]
+    assert kinds.count(asyncload.LoadEventKind.PROGRESS) >= 1, kinds
+    assert "2 collections, 1 loaded" in board.status_label.value
+    await remote.release_collection("wslow")
+    assert (row.state, row.state_text) == (LoadState.NOT_LOAD, "Not loaded")
+
+    # The panel beside it in the VBox loads; the client (not the panel, not the board) releases mid-load.
+    moving = anyio.Event()
+    row.progress.bar.observe(lambda change: moving.set() if 0 < change["new"] < 100 else None, names="value")
+    panel.load_button.click()
+    with anyio.fail_after(60):
+        await moving.wait()
+    assert row.state is LoadState.LOADING and "1 loading" in board.status_label.value
+    await remote.release_collection("wslow")
+    assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.NOT_LOAD, "Not loaded", 0)
+    await panel.settled()
+    await board.settled()
+    assert (panel.state, panel.state_text) == (LoadState.NOT_LOAD, "Released")
+    assert board.errors == [] and "2 collections, 0 loaded" in board.status_label.value
+    check_board(board)
+    assert await remote.get_load_state("wslow") is LoadState.NOT_LOAD
+
+
+@pytest.mark.standalone
+async def test_the_board_shows_a_load_by_another_client_on_refresh_then_follows_it(
+    remote: asyncload.AsyncClient, standalone: MilvusStandalone
+) -> None:
+    board = await widgets.CollectionsBoard.create(remote)
+    row = board.rows["wslow"]
+    assert row.state is LoadState.NOT_LOAD
+    async with asyncload.connect(standalone.uri, token=standalone.token) as elsewhere:
+        await elsewhere.load_collection("wslow")
+        assert row.state is LoadState.NOT_LOAD, "another client's load tells this client nothing"
+        board.refresh_button.click()
+        await board.background.settled()
+        assert (row.state, row.state_text) == (LoadState.LOADING, "Loading elsewhere")
+        assert row.load_button.disabled and not row.release_button.disabled
+        check_board(board)
+        await board.settled()
+        assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
+        check_board(board)
+        assert "2 collections, 1 loaded" in board.status_label.value

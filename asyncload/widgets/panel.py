@@ -10,7 +10,12 @@ from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError, ServerError
 from .model import state_label
 from .progress import ProgressBar, describe_error
-from .runtime import Background, ipywidgets, require_asyncio
+from .runtime import Background, missing_ipywidgets, require_asyncio
+
+try:
+    import ipywidgets as _w
+except ImportError as exc:  # the classes below subclass its boxes: say how to install it
+    raise missing_ipywidgets() from exc
 from .selection import Selection
 
 if TYPE_CHECKING:
@@ -19,22 +24,40 @@ if TYPE_CHECKING:
 
 __all__ = ["LoadPanel"]
 
+
 _RED = "#c62828"
 _CHANGE_CODE = 1100  # "can't change the load field list / replica number for loaded collection"
 
 
-class LoadPanel:
+class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """A notebook panel for one collection: one row per field with a checkbox and its estimated
     memory, the skip-dynamic-field toggle, the replica number, live totals, Load and Release, and a
     progress bar with the state, elapsed time and ETA. Errors show in red (and in :attr:`last_error`).
 
-    Create it with ``await LoadPanel.create(client, "books")`` and make it a cell's last expression.
+    Create it with ``await LoadPanel.create(client, "books")`` and make it a cell's last expression,
+    or put it in any ipywidgets container (it is a ``VBox``): ``ipywidgets.Tab([panel_a, panel_b])``.
     Load and Release run on the kernel loop in the background: the cell and the kernel stay free.
     Releasing stops a load in progress (Milvus's only way); closing the panel does not.
+
+    Its parts, top to bottom (all public attributes):
+
+    - ``header``: ``HTML``, the collection name and row count;
+    - ``checkboxes``: ``{field name: Checkbox}`` for every declared field (the primary key's is
+      disabled and always checked); ``cost_labels``: ``{field name: HTML}`` with each field's
+      estimated memory (``$meta`` included); ``fields_grid``: the ``GridBox`` holding them;
+    - ``skip_dynamic``: ``Checkbox``, skip the dynamic field; ``replicas``: ``BoundedIntText``;
+    - ``total_label``: ``HTML``, the selection's total next to every field's; ``message_label``:
+      ``HTML``, why the selection cannot be loaded (red), else empty;
+    - ``load_button`` and ``release_button``: ``Button`` (Load is disabled while the selection
+      cannot be loaded, a load is followed or a release runs; Release while nothing is loaded);
+    - ``progress``: the :class:`~asyncload.widgets.ProgressBar`; ``error_label``: ``HTML``, errors.
+
+    And: ``client``, ``collection``, ``selection`` (the :class:`~asyncload.widgets.Selection`),
+    ``state`` (the :class:`~asyncload.LoadState` shown), ``task`` (the last load's LoadTask),
+    ``last_error``, ``background`` (the button tasks), :attr:`state_text`.
     """
 
     def __init__(self, client: AsyncClient, selection: Selection, state: LoadState, *, interval: float) -> None:
-        w = ipywidgets()
         loop = require_asyncio("LoadPanel")
         self.client = client
         self.collection = selection.collection
@@ -49,7 +72,7 @@ class LoadPanel:
         self._watcher = Background(loop, self._crashed)  # follows a load started elsewhere
         self.progress = ProgressBar(interval=interval)
 
-        self.header = w.HTML(
+        self.header = _w.HTML(
             f"<b>{html.escape(self.collection)}</b> &nbsp;<span style='color:#666'>"
             f"{selection.rows:,} rows, estimated memory per field</span>"
         )
@@ -58,53 +81,55 @@ class LoadPanel:
         cells: list[Any] = []
         for row in selection.fields:
             if row.is_dynamic:
-                name_widget = w.HTML(f"<i>{html.escape(row.name)}</i> (dynamic field)")
+                name_widget = _w.HTML(f"<i>{html.escape(row.name)}</i> (dynamic field)")
             else:
-                box = w.Checkbox(
+                box = _w.Checkbox(
                     value=selection.selected(row.name),
                     description=row.name + (" (primary key)" if row.is_primary else ""),
                     disabled=selection.locked(row.name),
                     indent=False,
-                    layout=w.Layout(width="auto"),
+                    layout=_w.Layout(width="auto"),
                 )
                 box.observe(self._field_toggled(row.name), names="value")
                 self.checkboxes[row.name] = box
                 name_widget = box
             kind = row.dtype + (f"({row.dim})" if row.dim else "")
-            cost = w.HTML(layout=w.Layout(justify_content="flex-end"))
+            cost = _w.HTML(layout=_w.Layout(justify_content="flex-end"))
             self.cost_labels[row.name] = cost
-            cells += [name_widget, w.HTML(f"<span style='color:#666'>{html.escape(kind)}</span>"), cost]
-        self.fields_grid = w.GridBox(
-            cells, layout=w.Layout(grid_template_columns="minmax(12em, max-content) 10em 7em", grid_gap="0 1em")
+            cells += [name_widget, _w.HTML(f"<span style='color:#666'>{html.escape(kind)}</span>"), cost]
+        self.fields_grid = _w.GridBox(
+            cells, layout=_w.Layout(grid_template_columns="minmax(12em, max-content) 10em 7em", grid_gap="0 1em")
         )
-        self.skip_dynamic = w.Checkbox(
+        self.skip_dynamic = _w.Checkbox(
             value=False,
             description="skip the dynamic field ($meta)",
             disabled=not selection.has_dynamic,
             indent=False,
         )
         self.skip_dynamic.observe(self._skip_toggled, names="value")
-        self.replicas = w.BoundedIntText(value=1, min=1, max=64, description="replicas", layout=w.Layout(width="10em"))
+        self.replicas = _w.BoundedIntText(
+            value=1, min=1, max=64, description="replicas", layout=_w.Layout(width="10em")
+        )
         self.replicas.observe(self._replicas_changed, names="value")
-        self.total_label = w.HTML()
-        self.message_label = w.HTML()
-        self.load_button = w.Button(description="Load", button_style="primary", icon="play")
-        self.release_button = w.Button(description="Release", button_style="warning", icon="stop")
+        self.total_label = _w.HTML()
+        self.message_label = _w.HTML()
+        self.load_button = _w.Button(description="Load", button_style="primary", icon="play")
+        self.release_button = _w.Button(description="Release", button_style="warning", icon="stop")
         self.load_button.on_click(lambda _button: self.background.spawn(self.load, name="asyncload panel load"))
         self.release_button.on_click(lambda _button: self.background.spawn(self.release, name="asyncload release"))
-        self.error_label = w.HTML()
-        self.widget = w.VBox(
+        self.error_label = _w.HTML()
+        super().__init__(
             [
                 self.header,
                 self.fields_grid,
-                w.HBox([self.skip_dynamic, self.replicas], layout=w.Layout(grid_gap="2em", align_items="center")),
+                _w.HBox([self.skip_dynamic, self.replicas], layout=_w.Layout(grid_gap="2em", align_items="center")),
                 self.total_label,
                 self.message_label,
-                w.HBox([self.load_button, self.release_button]),
-                self.progress.widget,
+                _w.HBox([self.load_button, self.release_button]),
+                self.progress,
                 self.error_label,
             ],
-            layout=w.Layout(grid_gap="0.4em"),
+            layout=_w.Layout(grid_gap="0.4em"),
         )
         self._show_state(state)
         self._update()
@@ -116,7 +141,6 @@ class LoadPanel:
         A load already in progress (started elsewhere) is followed until it ends. Raises the client's
         errors (e.g. :class:`~asyncload.CollectionNotFoundError`) and ImportError without ipywidgets.
         """
-        ipywidgets()
         require_asyncio("LoadPanel")
         footprint = await client.footprint_estimate(collection)
         state = await client.get_load_state(collection)
@@ -209,9 +233,10 @@ class LoadPanel:
 
     def close(self) -> None:
         """Stop following and close the widgets (a load in progress goes on on the server)."""
-        self.background.cancel()
-        self._watcher.cancel()
-        self.widget.close()
+        for background in (getattr(self, "background", None), getattr(self, "_watcher", None)):
+            if background is not None:
+                background.cancel()
+        super().close()
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -292,8 +317,8 @@ class LoadPanel:
         """The state label as shown (``'Loaded'``, ``'Loading'``, ``'Not loaded'``, ``'Failed'``...)."""
         return self.progress.state_text
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
         bundle["text/plain"] = repr(self)
         return bundle
 

@@ -1,9 +1,13 @@
 """The notebook renderer of :class:`.model.ProgressModel`, and the live LoadTask display.
 
-:class:`ProgressBar` is a row of ipywidgets (bar, percentage, state label, elapsed / ETA) that
+:class:`ProgressBar` is an ipywidgets ``HBox`` (bar, percentage, state label, elapsed / ETA) that
 follows a :class:`~asyncload.LoadTask` through its progress stream, or a load started elsewhere by
 polling ``loading_progress``. Renders are throttled (``interval``, default 0.2 s) and a ticker
-refreshes the elapsed time and ETA between snapshots; the final state always renders at once.
+refreshes the elapsed time and ETA between snapshots; the final state always renders at once. Every
+cell has a fixed width and never wraps, so a bar in a row of a table never shifts the row.
+
+This module imports ipywidgets (the widget classes subclass its boxes): ``asyncload.widgets`` imports
+it only when one of its classes is first used.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from .._format import target_label
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError
 from .model import ProgressModel, ProgressView, Throttle, state_label
-from .runtime import INSTALL_HINT, Background, in_kernel, ipywidgets, logger, widgets_available
+from .runtime import INSTALL_HINT, Background, in_kernel, logger, missing_ipywidgets, require_asyncio, widgets_available
+
+try:
+    import ipywidgets as _w
+except ImportError as exc:  # the classes below subclass its boxes: say how to install it
+    raise missing_ipywidgets() from exc
 
 if TYPE_CHECKING:
     from .._client import AsyncClient
@@ -27,7 +36,20 @@ if TYPE_CHECKING:
 
 __all__ = ["ProgressBar", "TaskProgress", "describe_error", "task_mimebundle"]
 
-_PERCENT_STYLE = "font-variant-numeric: tabular-nums; min-width: 3.5em; display: inline-block; text-align: right"
+
+_PERCENT_STYLE = "font-variant-numeric: tabular-nums; white-space: nowrap"
+#: One line, cut with an ellipsis when too long (the full text is in the tooltip).
+_NOWRAP = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis; display: block"
+
+
+def nowrap(width: str | None = None) -> str:
+    """The inline style of one line of text cut with an ellipsis (at ``width``, else its cell's)."""
+    return _NOWRAP + (f"; width: {width}" if width else "; max-width: 100%")
+
+
+#: Fixed widths of the bar's cells ("Loading elsewhere" fits the state label); the detail line, last,
+#: takes the room left and cuts what does not fit, so no text moves another cell.
+BAR_WIDTH, PERCENT_WIDTH, STATE_WIDTH = "200px", "3.5em", "11em"
 
 
 def describe_error(exc: BaseException) -> str:
@@ -35,23 +57,44 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class ProgressBar:
-    """Bar, percentage, state label and detail line for one load. ``widget`` is the ipywidgets box."""
+def _cell(width: str, **layout: str) -> Any:
+    return _w.Layout(width=width, min_width=width, max_width=width, overflow="hidden", **layout)
+
+
+def _rest(**layout: str) -> Any:
+    """The last cell of a row: the room left, never wider (its text is cut, not wrapped)."""
+    return _w.Layout(flex="1 1 auto", min_width="0", overflow="hidden", **layout)
+
+
+class ProgressBar(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
+    """Bar, percentage, state label and detail line for one load: an ipywidgets ``HBox``.
+
+    Its children, on one line, each of a fixed width but the last (which takes the room left and
+    cuts what does not fit):
+
+    - ``bar``: the ``IntProgress`` (0-100; ``bar_style`` ``'info'`` while loading, ``'success'``
+      once loaded, ``'danger'`` when failed);
+    - ``percent_label``: ``HTML``, ``"40 %"``;
+    - ``state_label``: ``HTML``, the state in bold (``Loading``, ``Loaded``, ``Failed``,
+      ``Loading elsewhere``...; :attr:`state_text` has it as plain text);
+    - ``detail_label``: ``HTML``, ``elapsed 2.0 s, ETA 3.0 s``, the time a load took, or the error.
+
+    ``model`` is the :class:`~asyncload.widgets.ProgressModel` it renders; ``renders`` counts renders.
+    """
 
     def __init__(self, *, interval: float = 0.2, tick: float = 1.0, idle_label: str = "Not loaded") -> None:
-        w = ipywidgets()
         self.model = ProgressModel(idle_label)
         self.throttle = Throttle(interval)
         self.tick = tick
         self.renders = 0
         self._dirty = False
-        self.bar = w.IntProgress(value=0, min=0, max=100, bar_style="", layout=w.Layout(width="240px"))
-        self.percent_label = w.HTML()
-        self.state_label = w.HTML()
-        self.detail_label = w.HTML()
-        self.widget = w.HBox(
+        self.bar = _w.IntProgress(value=0, min=0, max=100, bar_style="", layout=_cell(BAR_WIDTH))
+        self.percent_label = _w.HTML(layout=_cell(PERCENT_WIDTH, justify_content="flex-end"))
+        self.state_label = _w.HTML(layout=_cell(STATE_WIDTH))
+        self.detail_label = _w.HTML(layout=_rest())
+        super().__init__(
             [self.bar, self.percent_label, self.state_label, self.detail_label],
-            layout=w.Layout(align_items="center", grid_gap="0.6em"),
+            layout=_rest(align_items="center", grid_gap="0.6em", flex_flow="row nowrap"),
         )
         self.render(final=True)
 
@@ -79,9 +122,11 @@ class ProgressBar:
         self.bar.bar_style = view.style
         self.percent_label.value = f"<span style='{_PERCENT_STYLE}'>{view.percent} %</span>"
         color = "#c62828" if view.failed else "inherit"
-        self.state_label.value = f"<b style='color: {color}'>{html.escape(view.label)}</b>"
+        label = html.escape(view.label)
+        self.state_label.value = f"<b style='color: {color}; {nowrap(STATE_WIDTH)}' title='{label}'>{label}</b>"
         detail_color = "#c62828" if view.failed else "#666"
-        self.detail_label.value = f"<span style='color: {detail_color}'>{html.escape(view.detail)}</span>"
+        detail = html.escape(view.detail)
+        self.detail_label.value = f"<span style='color: {detail_color}; {nowrap()}' title='{detail}'>{detail}</span>"
         self.renders += 1
         return True
 
@@ -111,7 +156,7 @@ class ProgressBar:
         self.render(final=True)
         outcome: Progress | BaseException | None = None
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._ticker)
+            tg.start_soon(self.ticker)
             try:
                 async for snapshot in task.progress():
                     self.model.update(snapshot, time.monotonic(), label=None if snapshot.loaded else label)
@@ -138,7 +183,7 @@ class ProgressBar:
         """
         self.model.reset(label, state=LoadState.LOADING)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._ticker)
+            tg.start_soon(self.ticker)
             try:
                 while True:
                     snapshot = await client.loading_progress(collection)
@@ -152,32 +197,39 @@ class ProgressBar:
         self.show_state(snapshot.state, snapshot.percent)
         return snapshot
 
-    async def _ticker(self) -> None:
+    def show_progress(self, snapshot: Progress, *, label: str | None = None) -> None:
+        """Show one snapshot of a load being followed (throttled; a loaded one renders at once)."""
+        self.model.update(snapshot, time.monotonic(), label=None if snapshot.loaded else label)
+        self.render(final=snapshot.loaded)
+
+    async def ticker(self) -> None:
+        """Refresh the elapsed time and ETA between snapshots (and throttled renders) until cancelled."""
         while True:
             await anyio.sleep(self.throttle.wait_time(time.monotonic()) if self._dirty else self.tick)
             self.render()
 
+    def __repr__(self) -> str:
+        return f"<ProgressBar {self.view.text()}>"
 
-class TaskProgress:
-    """The live display of a :class:`~asyncload.LoadTask` (what a cell ending in a task shows).
+
+class TaskProgress(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
+    """The live display of a :class:`~asyncload.LoadTask` (what a cell ending in a task shows): an
+    ipywidgets ``HBox`` of ``title`` (``HTML``, the target) and ``bar`` (a :class:`ProgressBar`).
 
     Follows the task on the kernel loop in the background; the cell that displayed it has returned.
     A failed load turns the bar red with the server's reason. In a frontend without widgets, and in
-    ``repr``, the task's text repr stands.
+    ``repr``, the task's text repr stands. ``outcome`` is the final snapshot or error once it ended.
     """
 
     def __init__(self, task: LoadTask, *, interval: float = 0.2) -> None:
-        from .runtime import require_asyncio
-
-        w = ipywidgets()
         loop = require_asyncio("TaskProgress")
         self.task = task
         self.bar = ProgressBar(interval=interval)
         target = target_label(task.collection, task.partitions)
-        title = w.HTML(f"<b>{html.escape(target)}</b>", layout=w.Layout(min_width="8em"))
-        self.widget = w.HBox([title, self.bar.widget], layout=w.Layout(align_items="center", grid_gap="0.6em"))
+        self.title = _w.HTML(f"<b>{html.escape(target)}</b>", layout=_w.Layout(min_width="8em"))
         self.outcome: Progress | BaseException | None = None
         self.background = Background(loop, self._crashed)
+        super().__init__([self.title, self.bar], layout=_w.Layout(align_items="center", grid_gap="0.6em"))
         self.background.spawn(self._run, name=f"asyncload progress {task.collection}")
 
     async def _run(self) -> None:
@@ -192,8 +244,15 @@ class TaskProgress:
         Cancelling it only stops the wait."""
         await self.background.settled()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+    def close(self) -> None:
+        """Stop following (the load goes on) and close the widget."""
+        background = getattr(self, "background", None)
+        if background is not None:
+            background.cancel()
+        super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
         bundle["text/plain"] = repr(self.task)
         return bundle
 

@@ -24,12 +24,17 @@ logger = logging.getLogger("asyncload.widgets")
 INSTALL_HINT = "pip install 'asyncload-milvus[jupyter]'"
 
 
+def missing_ipywidgets() -> ImportError:
+    """The error for a missing ipywidgets: it says how to install it."""
+    return ImportError(f"asyncload's notebook widgets need ipywidgets: {INSTALL_HINT}")
+
+
 def ipywidgets() -> Any:
     """The ipywidgets module, or ImportError saying how to install it."""
     try:
         return importlib.import_module("ipywidgets")
     except ImportError as exc:
-        raise ImportError(f"asyncload's notebook widgets need ipywidgets: {INSTALL_HINT}") from exc
+        raise missing_ipywidgets() from exc
 
 
 def widgets_available() -> bool:

@@ -660,14 +660,16 @@ async def test_the_board_follows_a_progressive_load_made_through_the_client(remo
     task = await remote.load_collection("wslow")  # a cell, not the board
     assert (row.state, row.state_text) == (LoadState.LOADING, "Loading")
     assert row.load_button.disabled and not row.release_button.disabled
-    assert "2 collections, 0 loaded, 1 loading" in board.status_label.value
+    check_board(board)  # the standalone is shared by the suite: count from the rows, not "2 collections"
+    assert board.status_label.value.count(", 1 loading") == 1
     assert (await task.wait(timeout=120)).loaded
     assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
     assert values == sorted(values) and values[-1] == 100, values
     assert any(0 < v < 100 for v in values), f"the row's bar went through no intermediate percentage: {values}"
     kinds = [e.kind for e in events]
     assert kinds.count(asyncload.LoadEventKind.PROGRESS) >= 1, kinds
-    assert "2 collections, 1 loaded" in board.status_label.value
+    check_board(board)
+    assert "loading" not in board.status_label.value
     await remote.release_collection("wslow")
     assert (row.state, row.state_text) == (LoadState.NOT_LOAD, "Not loaded")
 
@@ -683,7 +685,7 @@ async def test_the_board_follows_a_progressive_load_made_through_the_client(remo
     await panel.settled()
     await board.settled()
     assert (panel.state, panel.state_text) == (LoadState.NOT_LOAD, "Released")
-    assert board.errors == [] and "2 collections, 0 loaded" in board.status_label.value
+    assert board.errors == [] and "loading" not in board.status_label.value
     check_board(board)
     assert await remote.get_load_state("wslow") is LoadState.NOT_LOAD
 
@@ -706,4 +708,4 @@ async def test_the_board_shows_a_load_by_another_client_on_refresh_then_follows_
         await board.settled()
         assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
         check_board(board)
-        assert "2 collections, 1 loaded" in board.status_label.value
+        assert "loading" not in board.status_label.value

@@ -307,7 +307,9 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             row.watcher.cancel()
             row.task = None
             if event.partitions:  # other partitions may stay loaded: ask the server
-                row.set_state(LoadState.LOADING, label=_READING)
+                row.state = None
+                row.progress.show_state(LoadState.NOT_LOAD, label=_READING)
+                row.changed()
                 row.watcher.spawn(lambda: self._read(row), name=f"read {row.name}")
             else:
                 row.set_state(LoadState.NOT_LOAD)

@@ -484,6 +484,27 @@ async def test_the_board_follows_loads_and_releases_made_through_the_client(lite
         assert books.state is LoadState.NOT_LOAD, "a closed board listens no more"
 
 
+async def test_a_panel_follows_loads_and_releases_made_through_the_client(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        panel = await widgets.LoadPanel.create(client, "books")
+        other = await widgets.LoadPanel.create(client, "papers")
+        task = await client.load_collection("books")  # another cell
+        assert panel.state is LoadState.LOADING and panel.task is task and not panel.release_button.disabled
+        await panel.settled()
+        assert (panel.state, panel.state_text, panel.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
+        assert other.state is LoadState.NOT_LOAD, "another collection's load is not this panel's"
+        await client.release_collection("books")
+        assert (panel.state, panel.state_text, panel.progress.bar.value) == (LoadState.NOT_LOAD, "Not loaded", 0)
+        assert panel.release_button.disabled and not panel.load_button.disabled
+        panel.load_button.click()  # its own load is followed once, by its own action
+        await panel.settled()
+        assert panel.state is LoadState.LOADED and panel.last_error is None
+        assert client.statistics().rpcs["LoadCollection"] == 2
+        panel.close()
+        await client.release_collection("books")
+        assert panel.state is LoadState.LOADED, "a closed panel listens no more"
+
+
 async def test_board_rows_have_fixed_widths_and_never_wrap(lite: str) -> None:
     async with asyncload.connect(lite) as client:
         board = await widgets.CollectionsBoard.create(client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
+from .._events import LoadEvent, LoadEventKind
 from .._format import human_bytes
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError, ServerError
@@ -37,7 +38,9 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     Create it with ``await LoadPanel.create(client, "books")`` and make it a cell's last expression,
     or put it in any ipywidgets container (it is a ``VBox``): ``ipywidgets.Tab([panel_a, panel_b])``.
     Load and Release run on the kernel loop in the background: the cell and the kernel stay free.
-    Releasing stops a load in progress (Milvus's only way); closing the panel does not.
+    Releasing stops a load in progress (Milvus's only way); closing the panel does not. Loads and
+    releases of the collection made through the same client elsewhere (another cell, a board) show
+    in the panel too (it subscribes to the client's load events; ``close()`` unsubscribes).
 
     Its parts, top to bottom (all public attributes):
 
@@ -133,6 +136,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         )
         self._show_state(state)
         self._update()
+        self._unsubscribe = client.subscribe(self._on_event)
 
     @classmethod
     async def create(cls, client: AsyncClient, collection: str, *, interval: float = 0.2) -> LoadPanel:
@@ -233,12 +237,46 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     def close(self) -> None:
         """Stop following and close the widgets (a load in progress goes on on the server)."""
+        unsubscribe = getattr(self, "_unsubscribe", None)
+        if unsubscribe is not None:
+            unsubscribe()
         for background in (getattr(self, "background", None), getattr(self, "_watcher", None)):
             if background is not None:
                 background.cancel()
         super().close()
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _on_event(self, event: LoadEvent) -> None:
+        """The client's load events: a load or release of this collection made in another cell (or
+        widget) through the same client shows here too. Partition loads are left to Refresh."""
+        if event.collection != self.collection or event.partitions or self._loading or self._releasing:
+            return  # not ours, or this panel's own action, which follows itself
+        if event.kind is LoadEventKind.SUBMITTED and event.task is not None:
+            task = event.task
+            self._watcher.cancel()
+            self.task, self.state = task, LoadState.LOADING
+            self.last_error = None
+            self.error_label.value = ""
+            self._watcher.spawn(lambda: self._follow_task(task), name="asyncload panel follow")
+            self._update()
+        elif event.kind is LoadEventKind.RELEASED and self.state is not LoadState.NOT_LOAD:
+            # (Already not loaded, e.g. its load ended "Released" while the release RPC ran: keep that.)
+            self._watcher.cancel()
+            self.state = LoadState.NOT_LOAD
+            self.progress.show_state(LoadState.NOT_LOAD)
+            self._update()
+
+    async def _follow_task(self, task: LoadTask) -> None:
+        outcome = await self.progress.follow(task)
+        if isinstance(outcome, Progress):
+            self.state = LoadState.LOADED
+        elif isinstance(outcome, LoadReleasedError):
+            self.state = LoadState.NOT_LOAD
+        else:
+            self._show_error(outcome)
+            self.state = await self.client.get_load_state(self.collection)
+        self._update()
 
     async def _follow_elsewhere(self) -> None:
         final = await self.progress.follow_server(self.client, self.collection)

@@ -8,8 +8,9 @@
 
 Where things are. The engine: ``_client`` (AsyncClient, connect: the facade), ``_tasks`` /
 ``_stream`` / ``_progress`` (LoadTask, its progress streams, Progress), ``_options`` (LoadOptions),
-``_monitor/`` (one load monitor per client; its pure polling policy), ``_footprint/`` (the pure
-estimator and the RPCs it needs), ``_transport/`` (gRPC on asyncio and trio, error mapping, the one
+``_events`` (LoadEvent: what ``client.subscribe`` listeners are told), ``_monitor/`` (one load
+monitor per client; its pure polling policy), ``_footprint/`` (the pure estimator and the RPCs it
+needs), ``_transport/`` (gRPC on asyncio and trio, error mapping, the one
 protobuf import), ``_servers/`` (Milvus Lite and standalone launchers), ``errors`` (the whole
 hierarchy). The front-ends import the engine, never the reverse: ``footprint`` (pandas tables,
 notebook views), ``widgets/`` (ipywidgets), ``cli/`` (the ``asyncload`` command), ``testing``

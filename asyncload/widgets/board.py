@@ -168,7 +168,10 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     @classmethod
     async def create(cls, client: AsyncClient, *, interval: float = 0.2) -> CollectionsBoard:
-        """Build the board and return once every row was read (loads in progress are still followed)."""
+        """Build the board and return once every row was read (loads in progress are still followed).
+
+        Cancelling it stops this wait only: the board goes on filling itself in the background.
+        """
         board = cls(client, interval=interval)
         await board.background.settled()
         return board

@@ -144,6 +144,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
         A load already in progress (started elsewhere) is followed until it ends. Raises the client's
         errors (e.g. :class:`~asyncload.CollectionNotFoundError`) and ImportError without ipywidgets.
+        Cancelling it builds no panel; nothing changes on the server.
         """
         require_asyncio("LoadPanel")
         footprint = await client.footprint_estimate(collection)

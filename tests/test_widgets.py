@@ -576,12 +576,14 @@ async def test_a_client_opened_in_one_cell_closes_in_another(lite: str) -> None:
 
 @pytest.fixture(scope="module")
 def standalone(milvus_standalone: MilvusStandalone) -> Iterator[MilvusStandalone]:
-    """'wslow': 60,000 x 128-d in 4 segments (loads through intermediate percentages in ~6 s), 'wsmall'."""
+    """'wslow': 60,000 x 128-d in 4 segments (loads through intermediate percentages in ~6 s), 'wsmall',
+    'wparts' (partitions p1, p2)."""
     uri, token = milvus_standalone.uri, milvus_standalone.token
     make_collection(uri, token, "wslow", rows=60_000, dim=128, segments=4)
     make_collection(uri, token, "wsmall", rows=1_000, dim=16)
+    make_collection(uri, token, "wparts", rows=2_000, dim=16, partitions=("p1", "p2"))
     yield milvus_standalone
-    for name in ("wslow", "wsmall"):
+    for name in ("wslow", "wsmall", "wparts"):
         drop_collection(uri, token, name)
 
 
@@ -589,7 +591,7 @@ def standalone(milvus_standalone: MilvusStandalone) -> Iterator[MilvusStandalone
 async def remote(standalone: MilvusStandalone) -> AsyncIterator[asyncload.AsyncClient]:
     async with asyncload.connect(standalone.uri, token=standalone.token) as client:
         yield client
-        for name in ("wslow", "wsmall"):
+        for name in ("wslow", "wsmall", "wparts"):
             await client.release_collection(name)
 
 
@@ -730,3 +732,20 @@ async def test_the_board_shows_a_load_by_another_client_on_refresh_then_follows_
         assert (row.state, row.state_text, row.progress.bar.value) == (LoadState.LOADED, "Loaded", 100)
         check_board(board)
         assert "loading" not in board.status_label.value
+
+
+@pytest.mark.standalone
+async def test_the_board_follows_a_partition_load_and_release(remote: asyncload.AsyncClient) -> None:
+    board = await widgets.CollectionsBoard.create(remote)
+    checked_at_every_event(remote, board)
+    row = board.rows["wparts"]
+    task = await remote.load_partitions("wparts", ["p1"])
+    assert (row.state, row.state_text) == (LoadState.LOADING, "Loading p1")
+    assert (await task.wait(timeout=60)).loaded
+    assert (row.state, row.state_text) == (LoadState.LOADED, "Loaded")
+    await remote.release_partitions("wparts", ["p1"])
+    assert row.state is None and row.state_text == "Reading..." and row.load_button.disabled, "asks the server"
+    check_board(board)
+    await board.settled()
+    assert row.state is await remote.get_load_state("wparts"), row
+    check_board(board)

@@ -76,7 +76,7 @@ def run_in_terminal(
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+        env={**env, "TERM": "xterm-256color", "COLUMNS": os.environ.get("PTY_COLUMNS", "120")},
         close_fds=True,
     )
     os.close(slave)

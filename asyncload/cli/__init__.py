@@ -1,4 +1,4 @@
-"""The ``asyncload`` command line: ``demo``, ``status``, ``footprint``, ``load``, ``release``.
+"""The ``asyncload`` command line: ``demo``, ``status``, ``footprint``, ``load``, ``wait``, ``release``.
 
 Run ``asyncload --help`` (or ``python -m asyncload --help``); docs/cli.md has the details.
 Exit codes: 0 success, 1 the operation failed (one line on stderr; ``--debug`` adds the traceback),
@@ -49,6 +49,7 @@ _COMMANDS: dict[str, Command] = {
     "status": commands.status,
     "footprint": commands.footprint,
     "load": commands.load,
+    "wait": commands.wait,
     "release": commands.release,
 }
 
@@ -156,7 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--release-on-interrupt", action="store_true", help="on Ctrl-C, release (stop the load) instead of leaving it"
     )
 
+    wt = target(
+        "wait",
+        "follow a load started elsewhere (another process, pymilvus, Attu) until loaded",
+        fields=False,
+        partitions=True,
+    )
+    wt.add_argument("--timeout", type=_seconds, metavar="S", help="stop waiting after S seconds (exit 1)")
+
     target("release", "release a collection (or partitions); this also stops a load", fields=False, partitions=True)
+    parser.set_defaults(_subparsers=sub.choices)
     return parser
 
 
@@ -291,7 +301,10 @@ def _trio_installed() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asyncload`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on usage errors
+    args, unknown = parser.parse_known_args(argv)  # exits 2 on usage errors
+    if unknown:  # a bad flag of a subcommand: that subcommand's usage, not the top-level one
+        (args._subparsers.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    del args._subparsers
     defaults: dict[str, Any] = {
         "uri": os.environ.get("MILVUS_URI") or DEFAULT_URI,
         "token": os.environ.get("MILVUS_TOKEN") or None,

@@ -10,6 +10,7 @@ Diagnostics (errors, warnings) go to stderr.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from .._progress import Progress
+from .._progress import LoadState, Progress
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -160,13 +161,22 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 
 def describe_progress(p: Progress) -> str:
-    """``LOADING 33% after 1.9 s, eta 3.8 s`` (no collection name)."""
+    """``LOADING 33% after 1.9 s, eta 3.8 s`` (``eta unknown`` until it can be estimated; no collection name)."""
     text = f"{p.state} {p.percent}% after {p.elapsed:.1f} s"
-    if p.eta is not None and not p.loaded:
-        text += f", eta {p.eta:.1f} s"
+    if p.state is LoadState.LOADING:
+        text += ", eta unknown" if p.eta is None else f", eta {p.eta:.1f} s"
     if p.stalled_for is not None:
         text += f", no progress for {p.stalled_for:.0f} s"
     return text
+
+
+def eta_note(eta_at: float | None, now: float) -> str:
+    """``eta 4 s`` counting down to the predicted finish ``eta_at``; ``eta unknown`` once it has
+    passed (the estimate was wrong); "" without an estimate (the note already says why)."""
+    if eta_at is None:
+        return ""
+    left = eta_at - now
+    return f"eta {math.ceil(left):.0f} s" if left > 0 else "eta unknown"
 
 
 class _NoView:
@@ -193,7 +203,8 @@ class _RichView:
     """A rich progress bar that turns red and stays red when the load fails or the wait stops."""
 
     def __init__(self, console: Console, label: str) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.text import Text
 
         class _Bar(BarColumn):
             def render(self, task: Any) -> Any:
@@ -202,29 +213,37 @@ class _RichView:
                     bar.complete_style = bar.finished_style = "red"
                 return bar
 
+        class _Note(ProgressColumn):
+            """The ETA counting down between snapshots (on rich's clock), or the note set last."""
+
+            def render(self, task: Any) -> Text:
+                return Text(eta_note(task.fields["eta_at"], task.get_time()) or task.fields["note"])
+
         self._bar = Progress(
             TextColumn("{task.description}"),
             _Bar(complete_style="cyan", finished_style="green"),
             TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("{task.fields[state]}"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
+            _Note(),
             console=console,
             transient=False,
         )
-        self._task = self._bar.add_task(label, total=100, state="LOADING", note="", failed=False)
+        self._task = self._bar.add_task(label, total=100, state="LOADING", note="", failed=False, eta_at=None)
         self._bar.start()
         self._open = True
 
     def update(self, snapshot: Progress) -> None:
-        note = f"eta {snapshot.eta:.0f} s" if snapshot.eta is not None and not snapshot.loaded else ""
+        loading = snapshot.state is LoadState.LOADING
+        note = "eta unknown" if loading else ""
+        eta_at = self._bar.get_time() + snapshot.eta if loading and snapshot.eta is not None else None
         if snapshot.stalled_for is not None:
-            note = f"no progress for {snapshot.stalled_for:.0f} s"
-        self._bar.update(self._task, completed=snapshot.percent, state=str(snapshot.state), note=note)
+            note, eta_at = f"no progress for {snapshot.stalled_for:.0f} s", None
+        self._bar.update(self._task, completed=snapshot.percent, state=str(snapshot.state), note=note, eta_at=eta_at)
 
     def finish(self, message: str, *, ok: bool) -> None:
         if not self._open:
             return
         self._open = False
-        self._bar.update(self._task, note=message, failed=not ok)
+        self._bar.update(self._task, note=message, failed=not ok, eta_at=None)
         self._bar.stop()

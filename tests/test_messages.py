@@ -1,0 +1,136 @@
+"""Messages that name what the user did, on the embedded default (Milvus Lite) and without a server."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import asyncload
+from asyncload._calls import close_names, describe_call
+from asyncload._transport.errors import user_names
+
+from ._data import make_collection
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[str]:
+    """A Milvus Lite database path holding 'books' (200 rows), not loaded."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    path = str(tmp_path / "lite.db")
+    make_collection(server_manager_instance.start_and_get_uri(path), None, "books", rows=200, dim=8)
+    yield path
+    server_manager_instance.release_server(path)
+
+
+async def test_errors_name_the_users_call_and_suggest_close_names(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        with pytest.raises(asyncload.CollectionNotFoundError) as info:
+            await client.footprint("boks")
+        message = str(info.value)
+        assert message.startswith("footprint('boks'): "), message
+        assert "describe_collection" not in message and "describe_index" not in message
+        assert info.value.suggestions == ("books",)
+        assert "did you mean 'books'?" in message
+        with pytest.raises(asyncload.CollectionNotFoundError) as load:
+            await client.load_collection("Books", load_fields=["id", "vec"])
+        assert str(load.value).startswith("load_collection('Books'): ")
+        assert load.value.suggestions == ("books",), "the same name in another case comes first"
+        with pytest.raises(asyncload.CollectionNotFoundError) as far:
+            await client.row_count("zzz")
+        assert far.value.suggestions == () and "did you mean" not in str(far.value)
+        assert client.statistics().rpcs["ShowCollections"] == 3, "one listing per not-found error"
+
+
+async def test_a_released_task_says_released_on_lite(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        task = await client.load_collection("books")
+        assert "LOADED 100% (done)" in repr(task)
+        await task.release()
+        assert repr(task) == "<LoadTask books released (after loading 100%)>"
+        again = await client.load_collection("books")
+        assert "LOADED 100% (done)" in repr(again), "a new load is not the released one"
+        await client.release_collection("books")
+        assert "released" in repr(again)
+
+
+async def test_following_on_lite(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        with pytest.raises(asyncload.NotLoadedError, match=r"follow_load\('books'\): 'books' is neither"):
+            await client.follow_load("books")
+        await (await client.load_collection("books")).wait()
+        async with asyncload.connect(lite) as other:
+            task = await other.follow_load("books")
+            assert task.done() and task.followed
+            assert (await task).loaded
+            assert "LoadCollection" not in other.statistics().rpcs
+
+
+async def test_a_db_locked_by_another_process_is_one_clean_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = str(tmp_path / "held.db")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys
+                from milvus_lite.server_manager import server_manager_instance
+                print(server_manager_instance.start_and_get_uri({path!r}), flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().startswith("http://"), "the other process holds the .db"
+        capfd.readouterr()
+        with caplog.at_level(logging.DEBUG), pytest.raises(asyncload.DatabaseLockedError) as info:
+            async with asyncload.connect(path):
+                pass
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert info.value.pid == holder.pid
+    assert f"in use by another process (PID {holder.pid})" in str(info.value)
+    assert isinstance(info.value, asyncload.ServerUnavailableError)
+    assert info.value.__cause__ is None and info.value.__suppress_context__, "milvus_lite's chain is not shown"
+    assert not [r for r in caplog.records if r.name.startswith("milvus_lite")], "no milvus_lite traceback logged"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_internal_ids_are_replaced_by_the_names_asked_for() -> None:
+    reason = "collection not found[collection=470840354361008838]"
+    assert user_names(reason, "books") == "collection not found[collection=books]"
+    assert user_names("collection not loaded[collectionID=470840354361008838]", "books") == (
+        "collection not loaded[collectionID=books]"
+    )
+    assert user_names("partition not found[partition=470840354361008999]", "books", ("p1",)) == (
+        "partition not found[partition=p1]"
+    )
+    assert user_names("collection not found[collection=470840354361008838]", None) == reason
+
+
+def test_call_labels_and_close_names() -> None:
+    assert describe_call("footprint", ("books",), {"load_fields": ["secret"]}) == "footprint('books')"
+    assert describe_call("load_partitions", ("books", ["p1"]), {}) == "load_partitions('books', ['p1'])"
+    assert describe_call("list_collections", (), {}) == "list_collections()"
+    assert len(describe_call("follow_load", ("b" * 100,), {})) < 80
+    assert close_names("boks", ["books", "cars", "bookz"]) == ("books", "bookz")
+    assert close_names("BOOKS", ["books"]) == ("books",)
+    assert close_names("books", ["books"]) == ()

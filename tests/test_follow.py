@@ -14,6 +14,7 @@ from asyncload import LoadState
 from asyncload.testing import MilvusStandalone
 
 from ._data import make_collection
+from .test_cli import cli_env, one_error_line, run
 
 pytestmark = [pytest.mark.anyio, pytest.mark.standalone]
 
@@ -191,3 +192,23 @@ async def test_a_dropped_collection_is_named_not_numbered(server: MilvusStandalo
             assert name in message.split(": ", 1)[1], "the server's reason names the collection too"
             assert not re.search(r"\d{12,}", message), message
         assert str(info.value).startswith(f"footprint_estimate({name!r}): "), "the user's call, not describe_*"
+
+
+def test_the_cli_waits_for_a_load_started_elsewhere(server: MilvusStandalone) -> None:
+    from pymilvus import MilvusClient
+
+    milvus = MilvusClient(server.uri, token=server.token)
+    env = cli_env(MILVUS_URI=server.uri, MILVUS_TOKEN=server.token)
+    try:
+        milvus.load_collection(SLOW, _async=True)
+        timed_out = run("wait", SLOW, "--timeout", "0.5", env=env)
+        assert timed_out.returncode == 1
+        assert "still loading after 0.5 s" in one_error_line(timed_out)
+        result = run("--json", "wait", SLOW, env=env)
+        assert result.returncode == 0, result.stderr
+        assert '"state": "LOADED"' in result.stdout and '"followed": true' in result.stdout
+        again = run("wait", SLOW, env=env)
+        assert again.returncode == 0 and f"{SLOW} is loaded" in again.stdout, "already loaded: done at once"
+    finally:
+        milvus.release_collection(SLOW)
+        milvus.close()

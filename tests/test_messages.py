@@ -16,6 +16,7 @@ from asyncload._calls import close_names, describe_call
 from asyncload._transport.errors import user_names
 
 from ._data import make_collection
+from .test_cli import one_error_line, run
 
 pytestmark = pytest.mark.anyio
 
@@ -74,9 +75,9 @@ async def test_following_on_lite(lite: str) -> None:
             assert "LoadCollection" not in other.statistics().rpcs
 
 
-async def test_a_db_locked_by_another_process_is_one_clean_error(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def held_db(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A Milvus Lite path held open by another process: (path, that process's PID)."""
     path = str(tmp_path / "held.db")
     holder = subprocess.Popen(
         [
@@ -95,19 +96,26 @@ async def test_a_db_locked_by_another_process_is_one_clean_error(
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None
+    assert holder.stdin is not None
     try:
-        assert holder.stdout is not None
         assert holder.stdout.readline().startswith("http://"), "the other process holds the .db"
-        capfd.readouterr()
-        with caplog.at_level(logging.DEBUG), pytest.raises(asyncload.DatabaseLockedError) as info:
-            async with asyncload.connect(path):
-                pass
+        yield path, holder.pid
     finally:
-        assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
-    assert info.value.pid == holder.pid
-    assert f"in use by another process (PID {holder.pid})" in str(info.value)
+
+
+async def test_a_db_locked_by_another_process_is_one_clean_error(
+    held_db: tuple[str, int], caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path, pid = held_db
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG), pytest.raises(asyncload.DatabaseLockedError) as info:
+        async with asyncload.connect(path):
+            pass
+    assert info.value.pid == pid
+    assert f"in use by another process (PID {pid})" in str(info.value)
     assert isinstance(info.value, asyncload.ServerUnavailableError)
     assert info.value.__cause__ is None and info.value.__suppress_context__, "milvus_lite's chain is not shown"
     assert not [r for r in caplog.records if r.name.startswith("milvus_lite")], "no milvus_lite traceback logged"
@@ -134,3 +142,24 @@ def test_call_labels_and_close_names() -> None:
     assert close_names("boks", ["books", "cars", "bookz"]) == ("books", "bookz")
     assert close_names("BOOKS", ["books"]) == ("books",)
     assert close_names("books", ["books"]) == ()
+
+
+def test_the_cli_names_the_process_holding_a_db(held_db: tuple[str, int]) -> None:
+    path, pid = held_db
+    result = run("--uri", path, "status")
+    assert result.returncode == 1
+    assert f"is in use by another process (PID {pid})" in one_error_line(result)
+
+
+def test_the_cli_suggests_close_names_and_explains_nothing_to_wait_for(tmp_path: Path) -> None:
+    from milvus_lite.server_manager import server_manager_instance
+
+    lite = str(tmp_path / "cli.db")
+    make_collection(server_manager_instance.start_and_get_uri(lite), None, "books", rows=200, dim=8)
+    server_manager_instance.release_server(lite)  # the CLI subprocess opens the file next
+    result = run("--uri", lite, "load", "boks")
+    assert result.returncode == 1
+    assert "did you mean 'books'?" in one_error_line(result)
+    result = run("--uri", lite, "wait", "books")
+    assert result.returncode == 1
+    assert "'books' is neither loading nor loaded (NOT_LOAD)" in one_error_line(result)

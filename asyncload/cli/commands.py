@@ -32,7 +32,7 @@ from ..errors import (
     ServerError,
 )
 from .output import Output
-from .views import footprint_document, show_footprint, show_status
+from .views import estimated_from, footprint_document, show_footprint, show_status
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -129,7 +129,8 @@ async def require_partitions(client: AsyncClient, name: str, partitions: Sequenc
 
 
 async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
-    """Every collection: name, state, percent, rows, estimated_bytes (a load of every field), or error."""
+    """Every collection: name, state, percent, rows, estimated_bytes (a load of every field) and
+    estimated_from (``sampled``, ``schema defaults`` or ``types``), or error."""
     names = sorted(await client.list_collections())
     rows: dict[str, dict[str, Any]] = {}
     limiter = anyio.CapacityLimiter(4)
@@ -141,7 +142,9 @@ async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
                 progress = await client.loading_progress(name)
                 row.update(state=str(progress.state), percent=progress.percent)
                 estimate = await client.footprint_estimate(name)
-                row.update(rows=estimate.rows, estimated_bytes=estimate.total_all)
+                row.update(
+                    rows=estimate.rows, estimated_bytes=estimate.total_all, estimated_from=estimated_from(estimate)
+                )
             except CollectionNotFoundError:
                 return  # dropped meanwhile
             except ServerError as exc:

@@ -23,13 +23,30 @@ from .._progress import LoadState, Progress
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["Column", "Output", "ProgressView"]
+__all__ = ["Column", "Output", "ProgressView", "describe_progress", "eta_note", "fit_columns"]
 
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. ``drop``: 0 never dropped (never cut either); on a terminal too narrow for
+    every column, the highest ``drop`` goes first, then the next, until the rest fit."""
+
     title: str
     right: bool = False
+    drop: int = 0
+
+
+def fit_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Indexes of the columns to show in ``width`` characters (each column padded by one space and
+    separated by one, as :meth:`Output.table` draws them)."""
+    natural = [max([len(c.title)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    keep = list(range(len(columns)))
+    while sum(natural[i] + 2 for i in keep) - 1 > width:
+        droppable = [i for i in keep if columns[i].drop > 0]
+        if not droppable:
+            break
+        keep.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    return keep
 
 
 class ProgressView(Protocol):
@@ -47,13 +64,15 @@ class Output:
         secrets: Sequence[str] = (),
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
+        console: Console | None = None,
     ) -> None:
         self.json = json_mode
         self._out = stdout or sys.stdout
         self._err = stderr or sys.stderr
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._console: Console | None = None
-        if not json_mode and _is_terminal(self._out):
+        #: ``console``: rich output to this console (tests render through one of a given width).
+        self._console: Console | None = console
+        if console is None and not json_mode and _is_terminal(self._out):
             from rich.console import Console
 
             self._console = Console(file=self._out, markup=False, highlight=False, emoji=False)
@@ -90,16 +109,23 @@ class Output:
         if self._console is not None:
             from rich import box
             from rich.table import Table
+            from rich.text import Text
 
             if title:
                 self.line(title, style="bold")
+            keep = fit_columns(columns, cells, self._console.width)
             table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), header_style="bold", show_edge=False)
-            for col in columns:  # numbers never wrap; words may
-                table.add_column(col.title, justify="right" if col.right else "left", no_wrap=col.right)
-            from rich.text import Text
-
+            for i in keep:  # nothing wraps; lesser columns were dropped instead, essential ones are never cut
+                col = columns[i]
+                table.add_column(
+                    col.title,
+                    justify="right" if col.right else "left",
+                    no_wrap=True,
+                    min_width=max([len(col.title)] + [len(r[i]) for r in cells]) if col.drop == 0 else None,
+                    overflow="fold",
+                )
             for row in cells:
-                table.add_row(*(Text(c, style=_STATE_STYLES.get(c, "")) for c in row))
+                table.add_row(*(Text(row[i], style=_STATE_STYLES.get(row[i], "")) for i in keep))
             self._console.print(table)
             return
         if title:

@@ -27,8 +27,10 @@ gRPC errors never escape: they are chained as ``__cause__`` of the public error.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ._progress import LoadState
+if TYPE_CHECKING:
+    from ._progress import LoadState
 from ._public import publish as _publish
 
 __all__ = [

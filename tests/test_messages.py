@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -163,3 +164,25 @@ def test_the_cli_suggests_close_names_and_explains_nothing_to_wait_for(tmp_path:
     result = run("--uri", lite, "wait", "books")
     assert result.returncode == 1
     assert "'books' is neither loading nor loaded (NOT_LOAD)" in one_error_line(result)
+
+
+def test_the_cli_keeps_grpc_log_lines_out(tmp_path: Path) -> None:
+    """gRPC's C core reads GRPC_VERBOSITY when grpc is imported: the CLI sets it before the engine imports grpc."""
+    probe = textwrap.dedent(
+        f"""
+        import builtins, os, sys
+        at_import = []
+        real_import = builtins.__import__
+        def spy(name, *args, **kwargs):
+            if name.split(".")[0] == "grpc" and not at_import:
+                at_import.append(os.environ.get("GRPC_VERBOSITY"))
+            return real_import(name, *args, **kwargs)
+        builtins.__import__ = spy
+        from asyncload.cli import main
+        code = main(["--uri", {str(tmp_path / "probe.db")!r}, "status"])
+        print(code, "grpc" in sys.modules, at_import)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_VERBOSITY"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "0 True ['NONE']", result.stdout + result.stderr

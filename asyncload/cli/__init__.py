@@ -298,6 +298,14 @@ def _trio_installed() -> bool:
     return True
 
 
+def _quiet_grpc(*, debug: bool) -> None:
+    """Keep gRPC's C-core log lines (a GOAWAY from a server going away, ...) out of the CLI's output:
+    asyncload reports what matters as one line. Read once, when grpc is first imported, which the
+    engine does lazily when a client opens; ``--debug`` or a GRPC_VERBOSITY of the user's own keep them."""
+    if not debug and "grpc" not in sys.modules:
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asyncload`` console script; returns the exit code."""
     parser = build_parser()
@@ -316,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, value in defaults.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    _quiet_grpc(debug=args.debug)
     out = Output(json_mode=args.json, secrets=_secrets(args.token, args.uri))
     if args.command is None:
         parser.print_help(sys.stderr)

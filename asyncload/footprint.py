@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -139,7 +139,7 @@ def styled(df: pd.DataFrame, columns: Sequence[str] | None = None) -> Styler:
     rows = [r for r in df.index if r not in (_frame.TOTAL_ROW, _frame.OVERHEAD_ROW)]
     if bar_cols and rows:
         styler = styler.bar(subset=pd.IndexSlice[rows, bar_cols], color="#7aa6da", vmin=0)
-    hidden = [c for c in df.columns if c not in shown]
+    hidden: list[Hashable] = [c for c in df.columns if c not in shown]
     if hidden:
         styler = styler.hide(subset=hidden, axis="columns")
     styler = styler.format_index(lambda c: _HEADERS.get(str(c), str(c)), axis="columns")

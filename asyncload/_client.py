@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import anyio
 import sniffio
 
-from ._calls import user_call
+from ._calls import current_call, user_call
 from ._endpoint import Endpoint, parse_uri
 from ._footprint.estimate import Footprint
 from ._footprint.source import fetch_footprint
@@ -387,7 +387,9 @@ class AsyncClient:
     async def _release(self, collection: str, partitions: tuple[str, ...] | None) -> None:
         api, monitor = self._api, self._monitor
         target = target_label(collection, partitions or ())
-        error = LoadReleasedError(f"{target} was released before it finished loading", code=0, operation="release")
+        error = LoadReleasedError(
+            f"{target} was released before it finished loading", code=0, operation=current_call() or "release()"
+        )
         monitor.releasing(collection, partitions, error)
         try:
             if partitions is None:

@@ -29,6 +29,7 @@ from ..errors import (
     InvalidArgumentError,
     InvalidLoadFieldsError,
     LoadFailedError,
+    LoadReleasedError,
     NotFoundError,
     PartitionNotFoundError,
     PermissionDeniedError,
@@ -212,6 +213,8 @@ def describe_error(exc: BaseException, *, where: str, token_given: bool) -> str:
         if where.startswith("embedded"):
             return f"embedded Milvus Lite: {exc.reason}"
         return f"Milvus at {where} does not support {exc.operation or 'this'}: {exc.reason}"
+    if isinstance(exc, LoadReleasedError):
+        return exc.reason
     if isinstance(exc, LoadFailedError):
         return f"the load failed on the server: {exc}"
     if isinstance(exc, ConnectionFailedError | AsyncLoadError | TimeoutError):

@@ -342,10 +342,11 @@ class AsyncClient:
         partitions = check_name_list(partition_names, what="partition_names")
         api, monitor = self._api, self._monitor
         state = await api.get_load_state(collection, partitions)
+        call = current_call() or "follow_load"
         if state is LoadState.NOT_EXIST:
-            raise CollectionNotFoundError(collection, operation=f"follow_load({collection!r})")
+            raise CollectionNotFoundError(collection, operation=call)
         if state is LoadState.NOT_LOAD:
-            raise NotLoadedError(collection, partitions, state, operation=f"follow_load({collection!r})")
+            raise NotLoadedError(collection, partitions, state, operation=call)
         watch = monitor.watch(collection, partitions)
         now = anyio.current_time()
         if watch.waiters and watch.load_failure is None:

@@ -41,6 +41,7 @@ from .errors import AuthenticationError as AuthenticationError
 from .errors import ClientClosedError as ClientClosedError
 from .errors import CollectionNotFoundError as CollectionNotFoundError
 from .errors import ConnectionFailedError as ConnectionFailedError
+from .errors import DatabaseLockedError as DatabaseLockedError
 from .errors import DeadlineExceededError as DeadlineExceededError
 from .errors import InvalidArgumentError as InvalidArgumentError
 from .errors import InvalidLoadFieldsError as InvalidLoadFieldsError
@@ -48,6 +49,7 @@ from .errors import LoadFailedError as LoadFailedError
 from .errors import LoadReleasedError as LoadReleasedError
 from .errors import LoadStalledError as LoadStalledError
 from .errors import NotFoundError as NotFoundError
+from .errors import NotLoadedError as NotLoadedError
 from .errors import PartitionNotFoundError as PartitionNotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import ServerError as ServerError
@@ -67,6 +69,7 @@ __all__ = [
     "CollectionSchema",
     "ConnectionFailedError",
     "DataType",
+    "DatabaseLockedError",
     "DeadlineExceededError",
     "FieldSchema",
     "IndexInfo",
@@ -81,6 +84,7 @@ __all__ = [
     "LoadState",
     "LoadTask",
     "NotFoundError",
+    "NotLoadedError",
     "PartitionNotFoundError",
     "PermissionDeniedError",
     "PollingConfig",

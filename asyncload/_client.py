@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import anyio
 import sniffio
 
+from ._calls import current_call, user_call
 from ._endpoint import Endpoint, parse_uri
 from ._events import EventHub, LoadListener
 from ._footprint.estimate import Footprint
@@ -33,7 +34,14 @@ from ._validation import (
     check_timeout,
     validate_load_fields,
 )
-from .errors import ClientClosedError, InvalidArgumentError, LoadReleasedError, ServerError
+from .errors import (
+    ClientClosedError,
+    CollectionNotFoundError,
+    InvalidArgumentError,
+    LoadReleasedError,
+    NotLoadedError,
+    ServerError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -223,6 +231,7 @@ class AsyncClient:
 
     # -- loads ----------------------------------------------------------------------------------
 
+    @user_call
     async def load_collection(
         self,
         collection: str,
@@ -256,6 +265,7 @@ class AsyncClient:
         )
         return await self._submit(check_collection_name(collection), None, chosen)
 
+    @user_call
     async def load_partitions(
         self,
         collection: str,
@@ -289,6 +299,7 @@ class AsyncClient:
         )
         return await self._submit(collection, partitions, chosen)
 
+    @user_call
     async def refresh_load(self, collection: str, partition_names: Sequence[str] | None = None) -> LoadTask:
         """Reload segments added since the load (Milvus's ``refresh=True``); the task follows the refresh.
 
@@ -326,8 +337,52 @@ class AsyncClient:
         await monitor.poll(watch)  # the first poll, at once: a fast load is already done here
         return task
 
+    @user_call
+    async def follow_load(self, collection: str, partition_names: Sequence[str] | None = None) -> LoadTask:
+        """A :class:`LoadTask` for a load already under way on the server, started elsewhere (another
+        client or process, a kernel before a restart, Attu); like pymilvus's
+        ``utility.wait_for_loading_complete`` but without blocking: await it, stream its progress, or
+        release it, like any task. No load is sent.
+
+        With ``partition_names`` it follows those partitions together. A target that is already
+        loaded gives a task that is done at once. One that is neither loading nor loaded raises
+        :class:`~asyncload.NotLoadedError` (naming its state); a missing collection raises
+        :class:`~asyncload.CollectionNotFoundError`. If the load is released meanwhile (here or
+        elsewhere), the task ends with :class:`~asyncload.LoadReleasedError`. The task's ``elapsed``
+        counts from now, and its ETA stays unknown until the load has been seen moving.
+        Cancelling this call sends nothing that could change the load.
+        """
+        collection = check_collection_name(collection)
+        partitions = check_name_list(partition_names, what="partition_names")
+        api, monitor = self._api, self._monitor
+        state = await api.get_load_state(collection, partitions)
+        call = current_call() or "follow_load"
+        if state is LoadState.NOT_EXIST:
+            raise CollectionNotFoundError(collection, operation=call)
+        if state is LoadState.NOT_LOAD:
+            raise NotLoadedError(collection, partitions, state, operation=call)
+        watch = monitor.watch(collection, partitions)
+        now = anyio.current_time()
+        if watch.waiters and watch.load_failure is None:
+            first_poll = watch.polls_sent  # already followed by a waiter of this client: share its schedule
+        else:
+            first_poll = watch.restart(now, followed=True)
+        task = LoadTask(
+            monitor=monitor,
+            watch=watch,
+            refresh=False,
+            track_refresh=False,
+            submitted_at=now,
+            first_poll=first_poll,
+            release=lambda: self._release(collection, partitions or None),
+            followed=True,
+        )
+        await monitor.poll(watch)  # at once: an already loaded target is done here
+        return task
+
     # -- release --------------------------------------------------------------------------------
 
+    @user_call
     async def release_collection(self, collection: str) -> None:
         """Release the collection (stopping any load in progress); its tasks end with LoadReleasedError.
 
@@ -335,6 +390,7 @@ class AsyncClient:
         """
         await self._release(check_collection_name(collection), None)
 
+    @user_call
     async def release_partitions(self, collection: str, partition_names: Sequence[str]) -> None:
         """Release some partitions; tasks loading any of them end with LoadReleasedError.
 
@@ -346,7 +402,9 @@ class AsyncClient:
     async def _release(self, collection: str, partitions: tuple[str, ...] | None) -> None:
         api, monitor = self._api, self._monitor
         target = target_label(collection, partitions or ())
-        error = LoadReleasedError(f"{target} was released before it finished loading", code=0, operation="release")
+        error = LoadReleasedError(
+            f"{target} was released before it finished loading", code=0, operation=current_call() or "release()"
+        )
         monitor.releasing(collection, partitions, error)
         try:
             if partitions is None:
@@ -361,6 +419,7 @@ class AsyncClient:
 
     # -- state ----------------------------------------------------------------------------------
 
+    @user_call
     async def get_load_state(self, collection: str, partition_name: str | None = None) -> LoadState:
         """The load state of the collection, or of one partition. A missing collection is NOT_EXIST.
 
@@ -370,6 +429,7 @@ class AsyncClient:
         partitions = () if partition_name is None else check_name_list([partition_name], what="partition_name")
         return await self._api.get_load_state(collection, partitions)
 
+    @user_call
     async def loading_progress(self, collection: str, partition_names: Sequence[str] | None = None) -> Progress:
         """One snapshot of the loading progress of the collection, or of the named partitions together.
 
@@ -396,6 +456,7 @@ class AsyncClient:
 
     # -- footprints -----------------------------------------------------------------------------
 
+    @user_call
     async def footprint_estimate(
         self,
         collection: str,
@@ -430,6 +491,7 @@ class AsyncClient:
             sample_rows=sample_rows,
         )
 
+    @user_call
     async def footprint(
         self,
         collection: str,
@@ -460,10 +522,12 @@ class AsyncClient:
 
     # -- descriptions ---------------------------------------------------------------------------
 
+    @user_call
     async def list_collections(self) -> list[str]:
         """The names of the database's collections. Cancelling this call abandons the RPC."""
         return await self._api.list_collections()
 
+    @user_call
     async def describe_collection(self, collection: str) -> CollectionSchema:
         """The collection's schema: its fields with their types, dimensions and lengths.
 
@@ -471,16 +535,19 @@ class AsyncClient:
         """
         return await self._api.describe_collection(check_collection_name(collection))
 
+    @user_call
     async def list_partitions(self, collection: str) -> list[str]:
         """The names of the collection's partitions (``_default`` included). Cancelling this call
         abandons the RPC."""
         return await self._api.list_partitions(check_collection_name(collection))
 
+    @user_call
     async def describe_indexes(self, collection: str) -> list[IndexInfo]:
         """The collection's indexes, one per indexed field (an empty list when it has none).
         Cancelling this call abandons the RPC."""
         return await self._api.describe_indexes(check_collection_name(collection))
 
+    @user_call
     async def row_count(self, collection: str) -> int:
         """The number of rows the server counts for the collection (its statistics: flushed and
         growing segments, deleted rows included until compaction). Cancelling this call abandons the RPC."""

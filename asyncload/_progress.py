@@ -28,9 +28,11 @@ class Progress:
 
     ``percent`` is the server's loading progress (0-100) for ``collection`` or, when ``partitions``
     is not empty, for those partitions together; ``refresh_percent`` the progress of a refresh load.
-    ``elapsed`` counts seconds since the load was submitted through this client (0 for a snapshot
-    taken outside a task); ``eta`` estimates seconds to completion from the observed rate, or None
-    while there is nothing to estimate from.
+    ``elapsed`` counts seconds since the load was submitted through this client, or since this
+    client began following it (:meth:`~asyncload.AsyncClient.follow_load`; 0 for a snapshot taken
+    outside a task); ``eta`` estimates seconds to completion from the observed rate, or None while
+    it is unknown (nothing to estimate from yet, or the estimate passed without the load finishing).
+    A running task's ``latest`` is taken when read, so its ``eta`` counts down between polls.
     """
 
     collection: str
@@ -50,7 +52,9 @@ class Progress:
 
     def __str__(self) -> str:
         target = target_label(self.collection, self.partitions)
-        eta = f", eta {self.eta:.1f}s" if self.eta is not None and not self.loaded else ""
+        eta = ""
+        if self.state is LoadState.LOADING:
+            eta = ", eta unknown" if self.eta is None else f", eta {self.eta:.1f}s"
         if self.stalled_for is not None:
             eta += f", stalled for {self.stalled_for:.0f}s"
         return f"{target}: {self.state} {self.percent}% after {self.elapsed:.1f}s{eta}"

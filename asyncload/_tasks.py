@@ -13,7 +13,7 @@ from ._format import target_label
 from ._progress import LoadState, Progress
 from ._stream import Follower, ProgressStream
 from ._validation import check_flag, check_timeout
-from .errors import AsyncLoadError
+from .errors import AsyncLoadError, LoadReleasedError
 
 if TYPE_CHECKING:
     from ._monitor.monitor import LoadMonitor, Observation, Watch
@@ -66,6 +66,7 @@ class LoadTask:
         submitted_at: float,
         first_poll: int,
         release: Callable[[], Awaitable[None]],
+        followed: bool = False,
     ) -> None:
         self._monitor = monitor
         self._watch = watch
@@ -74,6 +75,7 @@ class LoadTask:
         self._submitted_at = submitted_at
         self._first_poll = first_poll
         self._release = release
+        self._followed = followed
         self._outcome: Progress | AsyncLoadError | None = None
 
     # -- what it is -----------------------------------------------------------------------------
@@ -92,6 +94,20 @@ class LoadTask:
     def refresh(self) -> bool:
         """Whether this task is a refresh load (segments added since the load)."""
         return self._refresh
+
+    @property
+    def followed(self) -> bool:
+        """Whether this task follows a load started elsewhere (:meth:`~asyncload.AsyncClient.follow_load`)
+        rather than one this client submitted."""
+        return self._followed
+
+    @property
+    def released(self) -> bool:
+        """Whether this client released the target after this task began (before or after it loaded)."""
+        released_poll = self._watch.released_poll
+        if released_poll is not None and released_poll >= self._first_poll:
+            return True
+        return isinstance(self._verdict(), LoadReleasedError)
 
     def done(self) -> bool:
         """Whether the load has ended (loaded, failed or released) as far as this client has seen."""
@@ -126,9 +142,15 @@ class LoadTask:
 
     def __repr__(self) -> str:
         target = target_label(self.collection, self.partitions)
-        kind = " refresh" if self._refresh else ""
+        kind = (" refresh" if self._refresh else "") + (" followed" if self._followed else "")
         latest = self.latest
         verdict = self._verdict()
+        if self.released:
+            if isinstance(verdict, Progress):
+                return f"<LoadTask{kind} {target} released (after loading {latest.percent}%)>"
+            return f"<LoadTask{kind} {target} released at {latest.percent}% (before it finished loading)>"
+        if isinstance(verdict, LoadReleasedError):  # released elsewhere
+            return f"<LoadTask{kind} {target} released at {latest.percent}% ({verdict})>"
         if isinstance(verdict, AsyncLoadError):
             status = f"failed: {verdict}"
         elif verdict is not None:
@@ -159,11 +181,19 @@ class LoadTask:
         timeout = check_timeout(timeout)
         check_flag(raise_on_stall, what="raise_on_stall")
         follower = Follower(self, raise_on_stall=raise_on_stall, report_stalls=False)
-        with anyio.fail_after(timeout):
+        with anyio.move_on_after(timeout) as scope:
             while True:
                 snapshot = await follower.next()
                 if snapshot is None or snapshot.loaded:
                     return self.latest
+        assert scope.cancelled_caught
+        assert timeout is not None
+        latest = self.latest
+        target = f"{self.collection!r}" + (f" partitions {list(self.partitions)}" if self.partitions else "")
+        raise TimeoutError(
+            f"wait(timeout={timeout:g}): {target} is still {latest.state} at {latest.percent}% after {timeout:g} s; "
+            "the load goes on on the server (await the task again to keep waiting; release() stops it)"
+        )
 
     def progress(self) -> ProgressStream:
         """A new stream of snapshots for this caller only.
@@ -197,14 +227,16 @@ class LoadTask:
             return Progress(self.collection, self.partitions, 0, state or LoadState.LOADING)
         shown = observation.percent if percent is None else percent
         loaded = shown >= 100 and (not self._track_refresh or observation.refresh_percent >= 100)
+        # A running load's snapshot is taken now: the ETA counts down (and elapsed grows) between polls.
+        at = observation.received_at if loaded or state is not None else _now(observation.received_at)
         return Progress(
             collection=self.collection,
             partitions=self.partitions,
             percent=shown,
             state=state or (LoadState.LOADED if loaded else LoadState.LOADING),
             refresh_percent=observation.refresh_percent,
-            elapsed=max(observation.received_at - self._submitted_at, 0.0),
-            eta=0.0 if loaded else schedule.eta(observation.received_at),
+            elapsed=max(at - self._submitted_at, 0.0),
+            eta=0.0 if loaded else schedule.eta(at),
         )
 
     def _verdict(self) -> Progress | AsyncLoadError | None:
@@ -221,3 +253,11 @@ class LoadTask:
         if failure is not None and failure.poll >= self._first_poll:
             self._outcome = failure.error
         return self._outcome
+
+
+def _now(fallback: float) -> float:
+    """anyio's clock, or ``fallback`` outside an event loop (a notebook's synchronous repr)."""
+    try:
+        return anyio.current_time()
+    except RuntimeError:
+        return fallback

@@ -6,16 +6,18 @@
     ├── ClientClosedError               the client was used after it closed
     ├── ConnectionFailedError           transport-level trouble
     │   ├── ServerUnavailableError      the server cannot be reached (after retries)
+    │   │   └── DatabaseLockedError     a Milvus Lite ``.db`` is held by another process (``.pid`` when known)
     │   ├── AuthenticationError         wrong or missing token (never retried)
     │   └── DeadlineExceededError       one RPC got no answer within the client's timeout (also a TimeoutError)
     ├── ServerError                     Milvus answered with an error status: .code, .reason, .retriable
     │   ├── PermissionDeniedError       the user lacks a privilege
     │   ├── UnsupportedOperationError   this server does not implement the operation (e.g. Milvus Lite partitions)
-    │   ├── NotFoundError
+    │   ├── NotFoundError               ``.suggestions``: close names that do exist
     │   │   ├── CollectionNotFoundError
     │   │   └── PartitionNotFoundError
     │   └── LoadFailedError             the server gave up on a load (insufficient memory, ...)
-    │       └── LoadReleasedError       the load was released before it finished
+    │       └── LoadReleasedError       the load was released (here or elsewhere) before it finished
+    ├── NotLoadedError                  follow_load(): the target is neither loading nor loaded
     └── LoadStalledError                no progress for the stall timeout (only when asked for)
 
 Waiting with a deadline raises the builtin :class:`TimeoutError`: the load goes on on the server.
@@ -25,7 +27,10 @@ gRPC errors never escape: they are chained as ``__cause__`` of the public error.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from ._progress import LoadState
 from ._public import publish as _publish
 
 __all__ = [
@@ -34,6 +39,7 @@ __all__ = [
     "ClientClosedError",
     "CollectionNotFoundError",
     "ConnectionFailedError",
+    "DatabaseLockedError",
     "DeadlineExceededError",
     "InvalidArgumentError",
     "InvalidLoadFieldsError",
@@ -41,6 +47,7 @@ __all__ = [
     "LoadReleasedError",
     "LoadStalledError",
     "NotFoundError",
+    "NotLoadedError",
     "PartitionNotFoundError",
     "PermissionDeniedError",
     "ServerError",
@@ -92,6 +99,23 @@ class ServerUnavailableError(ConnectionFailedError):
     """The server could not be reached, or stayed unavailable through every retry."""
 
 
+class DatabaseLockedError(ServerUnavailableError):
+    """Milvus Lite cannot open the ``.db`` at ``path``: another process holds its LOCK file.
+
+    ``pid`` is that process's id when the system tells (Linux's ``/proc/locks``), else None.
+    Close the other process (a notebook kernel, a script) or use another path.
+    """
+
+    def __init__(self, path: str, pid: int | None = None) -> None:
+        self.path = path
+        self.pid = pid
+        holder = f"another process (PID {pid})" if pid is not None else "another process"
+        super().__init__(
+            f"the Milvus Lite database {path!r} is in use by {holder}: a .db can be open in one process "
+            "at a time; close that process (a notebook kernel, a script) or use another path"
+        )
+
+
 class AuthenticationError(ConnectionFailedError):
     """The server refused the credentials (wrong or missing token). Never retried."""
 
@@ -126,7 +150,13 @@ class UnsupportedOperationError(ServerError):
 
 
 class NotFoundError(ServerError):
-    """A named collection or partition does not exist."""
+    """A named collection or partition does not exist.
+
+    ``suggestions`` holds existing names close to the one asked for (possibly none); the message
+    ends with them ("did you mean ...?").
+    """
+
+    suggestions: tuple[str, ...] = ()
 
 
 class CollectionNotFoundError(NotFoundError):
@@ -161,7 +191,26 @@ class LoadFailedError(ServerError):
 
 
 class LoadReleasedError(LoadFailedError):
-    """The load was released (through this client) before it finished."""
+    """The load was released before it finished: through this client, or elsewhere (another client,
+    another process, Attu), which the server reports as "not loaded" while the load was running."""
+
+
+class NotLoadedError(AsyncLoadError):
+    """:meth:`~asyncload.AsyncClient.follow_load` found nothing to follow: the target is neither
+    loading nor loaded. ``collection``, ``partitions`` and ``state`` (a :class:`~asyncload.LoadState`)
+    say what was asked and what the server answered."""
+
+    def __init__(self, collection: str, partitions: Sequence[str], state: LoadState, *, operation: str = "") -> None:
+        self.collection = collection
+        self.partitions = tuple(partitions)
+        self.state = state
+        self.operation = operation
+        target = f"{collection!r}" + (f" partitions {list(self.partitions)}" if self.partitions else "")
+        prefix = f"{operation}: " if operation else ""
+        super().__init__(
+            f"{prefix}{target} is neither loading nor loaded ({state}): no load to follow "
+            "(start one with load_collection / load_partitions)"
+        )
 
 
 class LoadStalledError(AsyncLoadError):

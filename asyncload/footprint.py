@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FRAME_COLUMNS",
+    "STYLED_COLUMNS",
     "FieldFootprint",
     "Footprint",
     "compare_selections",
@@ -89,11 +90,44 @@ def _byte_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in candidates if c in df.columns]
 
 
-def styled(df: pd.DataFrame) -> Styler:
+#: The columns :func:`styled` shows of a :func:`footprint_frame` by default (the rest: ``columns=``).
+STYLED_COLUMNS = ("dtype", "dim", "index_type", "bytes", "share", "selected", "basis")
+#: Readable headers for the frame's snake_case columns, in :func:`styled`.
+_HEADERS = {
+    "dtype": "type",
+    "raw_bytes": "raw",
+    "index_type": "index",
+    "index_bytes": "index memory",
+    "bytes": "resident",
+    "is_primary": "primary key",
+    "is_vector": "vector",
+    "selected": "loaded",
+    "peak_bytes": "peak while loading",
+    "disk_bytes": "on disk",
+    "basis": "size from",
+    "saving_bytes": "saving",
+    "saving_pct": "saving %",
+}
+
+
+def styled(df: pd.DataFrame, columns: Sequence[str] | None = None) -> Styler:
     """A Styler for a :func:`footprint_frame` or :func:`compare_selections` table: byte columns in
-    human units, bars on the resident bytes, percentages formatted. Needs jinja2
-    (``asyncload-milvus[jupyter]``)."""
+    human units, bars on the resident bytes, percentages formatted, readable headers, no wrapped
+    values. Needs jinja2 (``asyncload-milvus[jupyter]``).
+
+    ``columns`` chooses the columns shown, in the frame's order; by default a footprint frame shows
+    :data:`STYLED_COLUMNS` (``columns=FRAME_COLUMNS`` shows every one) and a comparison shows all.
+    """
     _require("jinja2", "jupyter", "styled()")
+    if columns is None:
+        shown = [c for c in STYLED_COLUMNS if c in df.columns] if "bytes" in df.columns else list(df.columns)
+    else:
+        unknown = [c for c in columns if c not in df.columns]
+        if unknown:
+            raise ValueError(
+                f"no column {', '.join(map(repr, unknown))} in this table; its columns: {list(df.columns)}"
+            )
+        shown = list(columns)
     byte_cols = _byte_columns(df)
     formatters: dict[str, Callable[[Any], str]] = dict.fromkeys(byte_cols, human_bytes)
     if "share" in df.columns:
@@ -105,6 +139,11 @@ def styled(df: pd.DataFrame) -> Styler:
     rows = [r for r in df.index if r not in (_frame.TOTAL_ROW, _frame.OVERHEAD_ROW)]
     if bar_cols and rows:
         styler = styler.bar(subset=pd.IndexSlice[rows, bar_cols], color="#7aa6da", vmin=0)
+    hidden: list[Hashable] = [c for c in df.columns if c not in shown]
+    if hidden:
+        styler = styler.hide(subset=hidden, axis="columns")
+    styler = styler.format_index(lambda c: _HEADERS.get(str(c), str(c)), axis="columns")
+    styler = styler.set_table_styles([{"selector": "td, th", "props": [("white-space", "nowrap")]}], overwrite=False)
     caption = df.attrs.get("total_selected")
     if isinstance(caption, int):
         styler = styler.set_caption(

@@ -76,7 +76,7 @@ def run_in_terminal(
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env={**env, "TERM": "xterm-256color", "COLUMNS": "120"},
+        env={**env, "TERM": "xterm-256color", "COLUMNS": os.environ.get("PTY_COLUMNS", "120")},
         close_fds=True,
     )
     os.close(slave)
@@ -175,7 +175,7 @@ def test_status(lite: str) -> None:
     doc = run_json("status", "--uri", lite)  # global options after the command too
     assert doc["uri"] == f"embedded Milvus Lite at {lite}"
     books, films = doc["collections"]
-    assert set(books) == {"name", "state", "percent", "rows", "estimated_bytes"}
+    assert set(books) == {"name", "state", "percent", "rows", "estimated_bytes", "estimated_from"}
     assert (books["name"], books["state"], books["percent"], books["rows"]) == ("books", "NOT_LOAD", 0, 2_000)
     assert books["estimated_bytes"] > 2_000 * 8 * 4 and films["name"] == "films"
 
@@ -284,6 +284,9 @@ def test_json_errors_and_debug_tracebacks(lite: str) -> None:
         (["load", "books", "--replicas", "0"], "argument --replicas: expected a positive whole number"),
         (["load", "books", "--timeout", "-1"], "argument --timeout: expected a positive number of seconds"),
         (["load", "books", "--fields", "id,,vec"], "argument --fields: expected comma-separated names"),
+        (["load", "books", "--frobnicate"], "usage: asyncload load"),
+        (["wait", "books", "--fields", "id"], "usage: asyncload wait"),
+        (["wait", "books", "--timeout", "0"], "argument --timeout: expected a positive number of seconds"),
         (["footprint", "books", "--fields", "id,id"], "argument --fields: id named more than once"),
         (["--uri", "ftp://somewhere", "status"], "bad --uri or --db: unsupported URI scheme 'ftp'"),
         (["--uri", "/no/such/dir/x.db", "status"], "directory '/no/such/dir' does not exist"),

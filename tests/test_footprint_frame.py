@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -196,6 +197,23 @@ def test_styled_returns_a_styler() -> None:
     assert "docs" in html  # caption
     compared = styled(compare_selections(all_fields(), selection()))
     assert "100.0 %" in compared.to_html()
+
+
+def test_styled_shows_a_readable_default_set_of_columns_and_the_rest_on_request() -> None:
+    pytest.importorskip("jinja2")
+    from asyncload.footprint import FRAME_COLUMNS, STYLED_COLUMNS
+
+    df = footprint_frame(all_fields())
+    html = styled(df).to_html()
+    headers = re.findall(r'<th id="T_\w+_level0_col\d+" class="col_heading level0 col\d+" >([^<]*)</th>', html)
+    assert headers == ["type", "dim", "index", "resident", "share", "loaded", "size from"]
+    assert len(STYLED_COLUMNS) < len(FRAME_COLUMNS) / 2 + 1, "a readable default, not all 15 columns"
+    assert "white-space: nowrap" in html
+    everything = re.findall(r'class="col_heading level0 col\d+" >', styled(df, columns=FRAME_COLUMNS).to_html())
+    assert len(everything) == len(FRAME_COLUMNS)
+    assert len(re.findall(r'class="col_heading level0 col\d+" >', styled(df, columns=["bytes"]).to_html())) == 1
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        styled(df, columns=["nope"])
 
 
 def test_styled_without_jinja2_names_the_extra(hide_module: set[str]) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["LoadMonitor", "Observation", "Watch", "WatchKey"]
 
 WatchKey = tuple[str, tuple[str, ...]]
+# Milvus codes meaning "not loaded" (collection 101, partition 201).
+_NOT_LOADED_CODES = frozenset({101, 201})
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Watch:
         self.refresh = False
         #: Set while this client's release of the target is in flight: the error its loads end with.
         self.releasing: LoadReleasedError | None = None
+        #: The poll number at this client's last release of the target (tasks from before it were released).
+        self.released_poll: int | None = None
         self.waiters = 0
         self.streams = 0
         self._changed = anyio.Event()
@@ -81,12 +85,13 @@ class Watch:
     def partitions(self) -> tuple[str, ...]:
         return self.key[1]
 
-    def restart(self, now: float, *, refresh: bool = False) -> int:
-        """A load was (re)submitted: start a fresh schedule. Returns the first poll number that counts.
+    def restart(self, now: float, *, refresh: bool = False, followed: bool = False) -> int:
+        """A load was (re)submitted, or is ``followed`` (started elsewhere): start a fresh schedule.
+        Returns the first poll number that counts.
 
         A refresh load is scheduled on the slower of the load and refresh percentages.
         """
-        self.schedule = PollSchedule(self.config, now, self.phase)
+        self.schedule = PollSchedule(self.config, now, self.phase, followed=followed)
         self.refresh = refresh
         self.load_failure = None
         self.notify()
@@ -212,6 +217,14 @@ class LoadMonitor:
             return  # a release stays the reason
         if watch.releasing:  # "not loaded" while this client releases it: that is the release
             error: LoadFailedError = watch.releasing
+        elif exc.code in _NOT_LOADED_CODES:  # "not loaded" mid-load, without our release: released elsewhere
+            target = f"{watch.collection!r}" + (f" partitions {list(watch.partitions)}" if watch.partitions else "")
+            error = LoadReleasedError(
+                f"{target} stopped loading before it finished: released by another client or process "
+                f"(or dropped by the server); the server says: {exc.reason}",
+                code=exc.code,
+                operation="load",
+            )
         else:
             error = LoadFailedError(exc.reason, code=exc.code, operation="load")
         error.__cause__ = exc
@@ -288,6 +301,7 @@ class LoadMonitor:
         released partition) with ``error``."""
         for watch in self._released_watches(collection, partitions):
             watch.releasing = None
+            watch.released_poll = watch.polls_sent
             watch.fail(error, load_failed=True)
 
 

@@ -148,6 +148,10 @@ class PollSchedule:
     config: PollingConfig
     started_at: float
     phase: TickPhase | None = None
+    #: The load was started elsewhere (another client, process or Attu) and is only being followed:
+    #: no quiet period (it may change at any tick), and a percentage already reached at the first
+    #: answer says nothing about the rate (nobody knows when it was submitted).
+    followed: bool = False
     _first: tuple[float, int] | None = field(default=None, init=False)
     _last: tuple[float, int] | None = field(default=None, init=False)
     _last_change: tuple[float, int] | None = field(default=None, init=False)
@@ -193,7 +197,10 @@ class PollSchedule:
         (t0, p0), (t1, p1) = self._first, self._last_change
         if p1 > p0:
             return (p1 - p0) / max(t1 - t0, 1e-6)
-        if p0 > 0:  # already under way at the first answer: it has been loading since submission
+        if p0 > 0 and not self.followed and t0 - self.started_at >= self.config.quiet_period:
+            # Already under way at a first answer that came late: it has been loading since submission.
+            # (Sooner than the quiet period, a percentage comes from before the submission: a load
+            # that was already running, re-submitted. It says nothing about the rate.)
             return p0 / max(t0 - self.started_at, 1e-6)
         return None
 
@@ -205,8 +212,15 @@ class PollSchedule:
         return t1 + (100 - p1) / rate
 
     def eta(self, now: float) -> float | None:
+        """Seconds until the predicted finish, counting down with ``now``; None while the rate is
+        unknown, and None again once the prediction has passed without the load finishing (it was
+        wrong: unknown, not "0 s"). 0 once finished."""
+        if self.finished:
+            return 0.0
         finish = self.predicted_finish()
-        return None if finish is None else max(finish - now, 0.0)
+        if finish is None or finish <= now:
+            return None
+        return finish - now
 
     def stalled_for(self, now: float) -> float:
         """Seconds since progress last moved (or since submission)."""
@@ -234,8 +248,9 @@ class PollSchedule:
         return min(max(wanted, last_t + cfg.finish_interval), last_t + cfg.max_interval)
 
     def _quiet_until(self) -> float:
-        """The end of the quiet period while the load is still at 0 % (it cannot change before)."""
-        if self._last is not None and self._last[1] == 0:
+        """The end of the quiet period while the load is still at 0 % (it cannot change before).
+        A followed load has none: it may have been submitted long ago."""
+        if self._last is not None and self._last[1] == 0 and not self.followed:
             return self.started_at + self.config.quiet_period
         return -math.inf
 

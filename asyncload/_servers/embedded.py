@@ -7,13 +7,14 @@ Starting and stopping run in a worker thread so the event loop never blocks.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator
 
 import anyio
 
-from ..errors import ServerUnavailableError
+from ..errors import DatabaseLockedError, ServerUnavailableError
 
 __all__ = ["acquire", "release"]
 
@@ -43,14 +44,53 @@ def _start(path: str) -> str:
                 f"cannot start an embedded Milvus Lite for {path!r}: the 'milvus-lite' package is not installed "
                 "(pip install milvus-lite), or connect to a server with an http:// URI"
             ) from exc
-        uri = server_manager_instance.start_and_get_uri(path)
+        captured = _Capture()
+        logger = logging.getLogger("milvus_lite.server_manager")
+        logger.addFilter(captured)  # its traceback of a failed start becomes our one-line error
+        try:
+            uri = server_manager_instance.start_and_get_uri(path)
+        finally:
+            logger.removeFilter(captured)
         if uri is None:
-            raise ServerUnavailableError(
-                f"Milvus Lite could not start for {path!r} (is the path writable, and not used by another "
-                "process?); see the 'milvus_lite' log for details"
-            )
+            cause = captured.error
+            if cause is not None and type(cause).__name__ == "DataDirLockedError":
+                raise DatabaseLockedError(path, _lock_holder(os.path.join(path, "LOCK"))) from None
+            why = f": {type(cause).__name__}: {cause}" if cause is not None else " (is the path writable?)"
+            raise ServerUnavailableError(f"Milvus Lite could not start for {path!r}{why}") from cause
         _users[path] = _users.get(path, 0) + 1
         return str(uri)
+
+
+class _Capture(logging.Filter):
+    """Keeps the exception of milvus_lite's "Failed to start" record and drops the record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: BaseException | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.error = record.exc_info[1]
+            return False
+        return True
+
+
+def _lock_holder(lock_path: str) -> int | None:
+    """The PID holding an flock on ``lock_path``, from Linux's ``/proc/locks``; None if it cannot tell."""
+    try:
+        inode = os.stat(lock_path).st_ino
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            for line in locks:
+                # "1: FLOCK  ADVISORY  WRITE 12345 08:01:1234567 0 EOF" (a "->" marks a waiter)
+                parts = line.split()
+                if "->" in parts or len(parts) < 6 or parts[1] != "FLOCK":
+                    continue
+                if parts[5].rsplit(":", 1)[-1] == str(inode) and parts[4].isdigit():
+                    pid = int(parts[4])
+                    return pid if pid != os.getpid() else None
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def _stop(path: str) -> None:

@@ -5,6 +5,7 @@ These two functions are the only places that decide which public error class a f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..errors import (
     UnsupportedOperationError,
 )
 
-__all__ = ["RETRIABLE_CODES", "map_rpc_error", "status_error"]
+__all__ = ["RETRIABLE_CODES", "map_rpc_error", "status_error", "user_names"]
 
 # Milvus error codes (pkg/util/merr) the server marks retriable: service not ready (1), unavailable (2),
 # request limit (4), rate limit (8), resource insufficient (12), not fully loaded (103), recovering (106).
@@ -36,6 +37,20 @@ _NOT_PERMITTED = frozenset({1401})
 # Legacy ``error_code`` values of servers that predate ``code``.
 _LEGACY_COLLECTION_NOT_EXISTS = 4
 _LEGACY_PERMISSION_DENIED = 3
+# Milvus names a collection (or partition) it resolved to an id by that id, e.g. a just-dropped one:
+# "collection not found[collection=470840354361008838]".
+_COLLECTION_ID = re.compile(r"\b(collection(?:_?id)?\s*[=:]\s*)(\d{6,})\b", re.IGNORECASE)
+_PARTITION_ID = re.compile(r"\b(partition(?:_?id)?\s*[=:]\s*)(\d{6,})\b", re.IGNORECASE)
+
+
+def user_names(reason: str, collection: str | None, partitions: Sequence[str] = ()) -> str:
+    """``reason`` with the server's internal collection (and, for one partition, partition) ids
+    replaced by the names the user asked for."""
+    if collection:
+        reason = _COLLECTION_ID.sub(lambda m: m.group(1) + collection, reason)
+    if len(partitions) == 1:
+        reason = _PARTITION_ID.sub(lambda m: m.group(1) + partitions[0], reason)
+    return reason
 
 
 def status_error(
@@ -50,7 +65,7 @@ def status_error(
     code = int(status.code) or legacy
     if code == 0:
         return None
-    reason = str(status.reason) or f"error code {code}"
+    reason = user_names(str(status.reason) or f"error code {code}", collection, partitions)
     retriable = bool(getattr(status, "retriable", False)) or int(status.code) in RETRIABLE_CODES
     lowered = reason.lower()
     if int(status.code) in _COLLECTION_NOT_FOUND or (int(status.code) == 0 and legacy == _LEGACY_COLLECTION_NOT_EXISTS):

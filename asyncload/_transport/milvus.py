@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 import grpc
 
+from .._calls import current_call
 from .._options import LoadOptions
 from .._progress import LoadState
 from .._retry import RetryPolicy
@@ -75,7 +76,12 @@ class MilvusAPI:
         partitions: Sequence[str] = (),
         unbounded: bool = False,
     ) -> Any:
-        """Send ``request``; return the response once its status says success, or raise."""
+        """Send ``request``; return the response once its status says success, or raise.
+
+        Errors name the user's public call when one is running (see :mod:`asyncload._calls`), else
+        ``operation``.
+        """
+        operation = current_call() or operation
         attempt = 0
         while True:
             self.calls[method] += 1

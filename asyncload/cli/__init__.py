@@ -1,4 +1,4 @@
-"""The ``asyncload`` command line: ``demo``, ``status``, ``footprint``, ``load``, ``release``.
+"""The ``asyncload`` command line: ``demo``, ``status``, ``footprint``, ``load``, ``wait``, ``release``.
 
 Run ``asyncload --help`` (or ``python -m asyncload --help``); docs/cli.md has the details.
 Exit codes: 0 success, 1 the operation failed (one line on stderr; ``--debug`` adds the traceback),
@@ -29,6 +29,7 @@ from ..errors import (
     InvalidArgumentError,
     InvalidLoadFieldsError,
     LoadFailedError,
+    LoadReleasedError,
     NotFoundError,
     PartitionNotFoundError,
     PermissionDeniedError,
@@ -49,6 +50,7 @@ _COMMANDS: dict[str, Command] = {
     "status": commands.status,
     "footprint": commands.footprint,
     "load": commands.load,
+    "wait": commands.wait,
     "release": commands.release,
 }
 
@@ -156,7 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--release-on-interrupt", action="store_true", help="on Ctrl-C, release (stop the load) instead of leaving it"
     )
 
+    wt = target(
+        "wait",
+        "follow a load started elsewhere (another process, pymilvus, Attu) until loaded",
+        fields=False,
+        partitions=True,
+    )
+    wt.add_argument("--timeout", type=_seconds, metavar="S", help="stop waiting after S seconds (exit 1)")
+
     target("release", "release a collection (or partitions); this also stops a load", fields=False, partitions=True)
+    parser.set_defaults(_subparsers=sub.choices)
     return parser
 
 
@@ -202,6 +213,8 @@ def describe_error(exc: BaseException, *, where: str, token_given: bool) -> str:
         if where.startswith("embedded"):
             return f"embedded Milvus Lite: {exc.reason}"
         return f"Milvus at {where} does not support {exc.operation or 'this'}: {exc.reason}"
+    if isinstance(exc, LoadReleasedError):
+        return exc.reason
     if isinstance(exc, LoadFailedError):
         return f"the load failed on the server: {exc}"
     if isinstance(exc, ConnectionFailedError | AsyncLoadError | TimeoutError):
@@ -288,10 +301,21 @@ def _trio_installed() -> bool:
     return True
 
 
+def _quiet_grpc(*, debug: bool) -> None:
+    """Keep gRPC's C-core log lines (a GOAWAY from a server going away, ...) out of the CLI's output:
+    asyncload reports what matters as one line. Read once, when grpc is first imported, which the
+    engine does lazily when a client opens; ``--debug`` or a GRPC_VERBOSITY of the user's own keep them."""
+    if not debug and "grpc" not in sys.modules:
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``asyncload`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on usage errors
+    args, unknown = parser.parse_known_args(argv)  # exits 2 on usage errors
+    if unknown:  # a bad flag of a subcommand: that subcommand's usage, not the top-level one
+        (args._subparsers.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    del args._subparsers
     defaults: dict[str, Any] = {
         "uri": os.environ.get("MILVUS_URI") or DEFAULT_URI,
         "token": os.environ.get("MILVUS_TOKEN") or None,
@@ -303,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key, value in defaults.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    _quiet_grpc(debug=args.debug)
     out = Output(json_mode=args.json, secrets=_secrets(args.token, args.uri))
     if args.command is None:
         parser.print_help(sys.stderr)

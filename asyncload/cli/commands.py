@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskStatus
 
+from .._calls import close_names, with_suggestions
 from .._client import AsyncClient
 from .._concurrency import gather
 from .._format import target_label
@@ -31,7 +32,7 @@ from ..errors import (
     ServerError,
 )
 from .output import Output
-from .views import footprint_document, show_footprint, show_status
+from .views import estimated_from, footprint_document, show_footprint, show_status
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -43,6 +44,7 @@ __all__ = [
     "load",
     "release",
     "status",
+    "wait",
 ]
 
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by SIGINT
@@ -107,7 +109,7 @@ async def require_collection(client: AsyncClient, name: str) -> None:
     if name not in existing:
         known = ", ".join(sorted(existing)) or "none"
         reason = f"collection {name!r} does not exist at {client.uri} (collections there: {known})"
-        raise CollectionNotFoundError(name, reason=reason)
+        raise with_suggestions(CollectionNotFoundError(name, reason=reason), close_names(name, existing))
 
 
 async def require_partitions(client: AsyncClient, name: str, partitions: Sequence[str]) -> None:
@@ -119,14 +121,16 @@ async def require_partitions(client: AsyncClient, name: str, partitions: Sequenc
             f"collection {name!r} has no partition {', '.join(map(repr, missing))} "
             f"(its partitions: {', '.join(existing)})"
         )
-        raise PartitionNotFoundError(name, missing[0], reason=reason)
+        error = PartitionNotFoundError(name, missing[0], reason=reason)
+        raise with_suggestions(error, close_names(missing[0], existing))
 
 
 # -- status ---------------------------------------------------------------------------------------
 
 
 async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
-    """Every collection: name, state, percent, rows, estimated_bytes (a load of every field), or error."""
+    """Every collection: name, state, percent, rows, estimated_bytes (a load of every field) and
+    estimated_from (``sampled``, ``schema defaults`` or ``types``), or error."""
     names = sorted(await client.list_collections())
     rows: dict[str, dict[str, Any]] = {}
     limiter = anyio.CapacityLimiter(4)
@@ -138,7 +142,9 @@ async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
                 progress = await client.loading_progress(name)
                 row.update(state=str(progress.state), percent=progress.percent)
                 estimate = await client.footprint_estimate(name)
-                row.update(rows=estimate.rows, estimated_bytes=estimate.total_all)
+                row.update(
+                    rows=estimate.rows, estimated_bytes=estimate.total_all, estimated_from=estimated_from(estimate)
+                )
             except CollectionNotFoundError:
                 return  # dropped meanwhile
             except ServerError as exc:
@@ -308,6 +314,47 @@ async def _interrupted(
     )
     ctx.out.emit(document)
     return EXIT_INTERRUPTED
+
+
+# -- wait -----------------------------------------------------------------------------------------
+
+
+async def wait(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> int:
+    """Follow a load started elsewhere (another process, pymilvus, Attu) until loaded: ``follow_load``."""
+    name, parts, out = args.collection, tuple(args.partitions or ()), ctx.out
+    await require_collection(client, name)
+    if parts:
+        await require_partitions(client, name, parts)
+    label = target_label(name, parts)
+    document: dict[str, Any] = {"collection": name, "partitions": list(parts), "followed": True}
+    began = anyio.current_time()
+    final: Progress | None = None
+    with ctx.interrupts.catch() as scope:
+        task = await client.follow_load(name, parts or None)
+        final = await follow(task, out, label, timeout=args.timeout)
+    if scope.cancelled_caught:
+        ctx.out.warn(f"interrupted: stopped waiting; the load of {label} goes on on the server")
+        latest = await _snapshot(client, name, parts)
+        document.update(
+            waited=True,
+            interrupted=True,
+            state=str(latest.state) if latest else None,
+            percent=latest.percent if latest else None,
+        )
+        ctx.out.emit(document)
+        return EXIT_INTERRUPTED
+    if final is None:
+        now = await _snapshot(client, name, parts)
+        percent = now.percent if now else task.percent
+        raise TimeoutError(
+            f"{label} is still loading after {args.timeout:g} s ({percent}%); the load goes on on the "
+            f"server (asyncload release {name} stops it)"
+        )
+    seconds = anyio.current_time() - began
+    document.update(waited=True, state=str(final.state), percent=final.percent, seconds=round(seconds, 3))
+    out.emit(document)
+    out.line(f"{label} is loaded: {final.percent}% (followed for {seconds:.1f} s)")
+    return 0
 
 
 # -- release --------------------------------------------------------------------------------------

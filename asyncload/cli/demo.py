@@ -165,7 +165,6 @@ async def _tour(client: AsyncClient, ctx: Context, spec: SampleSpec, *, lite: bo
     assert final is not None
     seconds = anyio.current_time() - began
     document["load"] = {"state": str(final.state), "percent": final.percent, "seconds": round(seconds, 3)}
-    out.line(f"{task!r}")
     if lite:
         for text in (
             "Milvus Lite loads inside the load call itself, so the bar jumps to 100%; a real server",

@@ -10,6 +10,7 @@ Diagnostics (errors, warnings) go to stderr.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -17,18 +18,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from .._progress import Progress
+from .._progress import LoadState, Progress
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["Column", "Output", "ProgressView"]
+__all__ = ["Column", "Output", "ProgressView", "describe_progress", "eta_note", "fit_columns"]
 
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. ``drop``: 0 never dropped (never cut either); on a terminal too narrow for
+    every column, the highest ``drop`` goes first, then the next, until the rest fit."""
+
     title: str
     right: bool = False
+    drop: int = 0
+
+
+def fit_columns(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Indexes of the columns to show in ``width`` characters (each column padded by one space and
+    separated by one, as :meth:`Output.table` draws them)."""
+    natural = [max([len(c.title)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    keep = list(range(len(columns)))
+    while sum(natural[i] + 2 for i in keep) - 1 > width:
+        droppable = [i for i in keep if columns[i].drop > 0]
+        if not droppable:
+            break
+        keep.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    return keep
 
 
 class ProgressView(Protocol):
@@ -46,13 +64,15 @@ class Output:
         secrets: Sequence[str] = (),
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
+        console: Console | None = None,
     ) -> None:
         self.json = json_mode
         self._out = stdout or sys.stdout
         self._err = stderr or sys.stderr
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._console: Console | None = None
-        if not json_mode and _is_terminal(self._out):
+        #: ``console``: rich output to this console (tests render through one of a given width).
+        self._console: Console | None = console
+        if console is None and not json_mode and _is_terminal(self._out):
             from rich.console import Console
 
             self._console = Console(file=self._out, markup=False, highlight=False, emoji=False)
@@ -89,16 +109,23 @@ class Output:
         if self._console is not None:
             from rich import box
             from rich.table import Table
+            from rich.text import Text
 
             if title:
                 self.line(title, style="bold")
+            keep = fit_columns(columns, cells, self._console.width)
             table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), header_style="bold", show_edge=False)
-            for col in columns:  # numbers never wrap; words may
-                table.add_column(col.title, justify="right" if col.right else "left", no_wrap=col.right)
-            from rich.text import Text
-
+            for i in keep:  # nothing wraps; lesser columns were dropped instead, essential ones are never cut
+                col = columns[i]
+                table.add_column(
+                    col.title,
+                    justify="right" if col.right else "left",
+                    no_wrap=True,
+                    min_width=max([len(col.title)] + [len(r[i]) for r in cells]) if col.drop == 0 else None,
+                    overflow="fold",
+                )
             for row in cells:
-                table.add_row(*(Text(c, style=_STATE_STYLES.get(c, "")) for c in row))
+                table.add_row(*(Text(row[i], style=_STATE_STYLES.get(row[i], "")) for i in keep))
             self._console.print(table)
             return
         if title:
@@ -160,13 +187,22 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 
 def describe_progress(p: Progress) -> str:
-    """``LOADING 33% after 1.9 s, eta 3.8 s`` (no collection name)."""
+    """``LOADING 33% after 1.9 s, eta 3.8 s`` (``eta unknown`` until it can be estimated; no collection name)."""
     text = f"{p.state} {p.percent}% after {p.elapsed:.1f} s"
-    if p.eta is not None and not p.loaded:
-        text += f", eta {p.eta:.1f} s"
+    if p.state is LoadState.LOADING:
+        text += ", eta unknown" if p.eta is None else f", eta {p.eta:.1f} s"
     if p.stalled_for is not None:
         text += f", no progress for {p.stalled_for:.0f} s"
     return text
+
+
+def eta_note(eta_at: float | None, now: float) -> str:
+    """``eta 4 s`` counting down to the predicted finish ``eta_at``; ``eta unknown`` once it has
+    passed (the estimate was wrong); "" without an estimate (the note already says why)."""
+    if eta_at is None:
+        return ""
+    left = eta_at - now
+    return f"eta {math.ceil(left):.0f} s" if left > 0 else "eta unknown"
 
 
 class _NoView:
@@ -193,7 +229,8 @@ class _RichView:
     """A rich progress bar that turns red and stays red when the load fails or the wait stops."""
 
     def __init__(self, console: Console, label: str) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.text import Text
 
         class _Bar(BarColumn):
             def render(self, task: Any) -> Any:
@@ -202,29 +239,37 @@ class _RichView:
                     bar.complete_style = bar.finished_style = "red"
                 return bar
 
+        class _Note(ProgressColumn):
+            """The ETA counting down between snapshots (on rich's clock), or the note set last."""
+
+            def render(self, task: Any) -> Text:
+                return Text(eta_note(task.fields["eta_at"], task.get_time()) or task.fields["note"])
+
         self._bar = Progress(
             TextColumn("{task.description}"),
             _Bar(complete_style="cyan", finished_style="green"),
             TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("{task.fields[state]}"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
+            _Note(),
             console=console,
             transient=False,
         )
-        self._task = self._bar.add_task(label, total=100, state="LOADING", note="", failed=False)
+        self._task = self._bar.add_task(label, total=100, state="LOADING", note="", failed=False, eta_at=None)
         self._bar.start()
         self._open = True
 
     def update(self, snapshot: Progress) -> None:
-        note = f"eta {snapshot.eta:.0f} s" if snapshot.eta is not None and not snapshot.loaded else ""
+        loading = snapshot.state is LoadState.LOADING
+        note = "eta unknown" if loading else ""
+        eta_at = self._bar.get_time() + snapshot.eta if loading and snapshot.eta is not None else None
         if snapshot.stalled_for is not None:
-            note = f"no progress for {snapshot.stalled_for:.0f} s"
-        self._bar.update(self._task, completed=snapshot.percent, state=str(snapshot.state), note=note)
+            note, eta_at = f"no progress for {snapshot.stalled_for:.0f} s", None
+        self._bar.update(self._task, completed=snapshot.percent, state=str(snapshot.state), note=note, eta_at=eta_at)
 
     def finish(self, message: str, *, ok: bool) -> None:
         if not self._open:
             return
         self._open = False
-        self._bar.update(self._task, note=message, failed=not ok)
+        self._bar.update(self._task, note=message, failed=not ok, eta_at=None)
         self._bar.stop()

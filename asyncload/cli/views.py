@@ -13,31 +13,73 @@ from .._footprint.estimate import Footprint
 from .._format import human_bytes
 from .output import Column, Output
 
-__all__ = ["footprint_document", "show_footprint", "show_status"]
+__all__ = ["estimated_from", "footprint_document", "show_footprint", "show_status"]
 
 
 def show_status(out: Output, where: str, listed: Sequence[dict[str, Any]]) -> None:
     if not listed:
         out.line(f"no collections at {where}")
         return
+    columns = [
+        Column("collection"),
+        Column("state"),
+        Column("progress", True, drop=1),
+        Column("rows", True, drop=2),
+        Column("memory", True),
+    ]
     out.table(
-        [Column("collection"), Column("state"), Column("progress", True), Column("rows", True), Column("memory", True)],
+        columns,
         [
             [
                 r["name"],
                 r["state"],
                 f"{r['percent']}%" if "percent" in r else "?",
                 f"{r['rows']:,}" if "rows" in r else "?",
-                human_bytes(r["estimated_bytes"]) if "estimated_bytes" in r else "?",
+                human_bytes(r["estimated_bytes"]) + _BASIS_MARKS.get(r.get("estimated_from", ""), "")
+                if "estimated_bytes" in r
+                else "?",
             ]
             for r in listed
         ],
         title=f"{where}: {len(listed)} collection(s)",
     )
     out.line("memory: estimated for a load of every field (asyncload footprint COLLECTION for details)", style="dim")
+    if any(r.get("estimated_from") == "schema defaults" for r in listed):
+        out.line(
+            "  * text/JSON sized from schema defaults (not loaded: nothing to sample); loaded collections are "
+            "sampled, so their figure can change after a load",
+            style="dim",
+        )
     for r in listed:
         if "error" in r:
             out.warn(f"{r['name']}: {r['error']}")
+
+
+_BASIS_MARKS = {"schema defaults": " *"}
+
+
+def estimated_from(fp: Footprint) -> str:
+    """What the variable-length sizes of an estimate rest on: ``sampled``, ``schema defaults``, or
+    ``types`` (every field fixed width: exact)."""
+    heads = {f.basis.split(";")[0] for f in fp.fields}
+    if "schema default" in heads:
+        return "schema defaults"
+    if any(h.startswith("sampled") for h in heads):
+        return "sampled"
+    return "types"
+
+
+def _basis_lines(fp: Footprint) -> list[tuple[str, str]]:
+    """Which selected fields' sizes were sampled and which come from schema defaults (the rest are
+    exact: fixed-width types)."""
+    sampled = [f.name for f in fp.fields if f.selected and f.basis.startswith("sampled")]
+    defaults = [f.name for f in fp.fields if f.selected and f.basis.startswith("schema default")]
+    lines = []
+    if sampled:
+        lines.append(("sampled sizes", ", ".join(sampled)))
+    if defaults:
+        lines.append(("schema defaults", f"{', '.join(defaults)} (sampled once the collection is loaded)"))
+    return lines
 
 
 def footprint_document(fp: Footprint) -> dict[str, Any]:
@@ -62,6 +104,7 @@ def footprint_document(fp: Footprint) -> dict[str, Any]:
             "disk_bytes": fp.disk_bytes,
         },
         "assumptions": list(fp.assumptions),
+        "estimated_from": estimated_from(fp),
     }
 
 
@@ -92,21 +135,26 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
                 _size_from(f.basis),
             ]
         )
+    # At 80 columns "load" goes first (resident says "-" for a field left out), then the lesser sizes.
     columns = [
         Column("field"),
         Column("type"),
-        Column("index"),
-        Column("raw", True),
-        Column("index mem", True),
+        Column("index", drop=2),
+        Column("raw", True, drop=4),
+        Column("index mem", True, drop=5),
         Column("resident", True),
-        Column("share", True),
-        Column("load"),
-        Column("size from"),
+        Column("share", True, drop=3),
+        Column("load", drop=6),
+        Column("size from", drop=1),
     ]
     out.table(columns, rows, title=f"{fp.collection}: {fp.rows:,} rows{replicas}")
     saving = fp.total_all - fp.total_selected
     lines = [
-        ("selected fields", human_bytes(fp.selected_bytes), ""),
+        (
+            "selected fields",
+            human_bytes(fp.selected_bytes),
+            "" if _basis_lines(fp) else "every size exact (fixed-width types)",
+        ),
         ("per-row overhead", human_bytes(fp.overhead_bytes), "timestamps and the primary-key bloom filter"),
         (
             "total",
@@ -122,6 +170,8 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
     for label, value, note in lines:
         text = f"  {label:<19}{value:>10}" + (f"   {note}" if note else "")
         out.line(text, style="bold" if label == "total" else None)
+    for label, names in _basis_lines(fp):
+        out.line(f"  {label + ':':<19}{'':>10}   {names}", style="dim")
     if assumptions:
         for note in fp.assumptions:
             out.line(f"  note: {note}", style="dim")

@@ -104,9 +104,11 @@ class ProgressModel:
             return ProgressView(100, "success", self._label, f"in {format_seconds(snapshot.elapsed)}", finished=True)
         elapsed = now - self._origin if self._origin is not None else snapshot.elapsed
         eta = snapshot.eta
-        if eta is not None:  # count the ETA down between snapshots
-            eta = max(eta - (now - (self._origin or 0.0) - snapshot.elapsed), 0.0)
-        detail = f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta)}"
+        if eta is not None:  # count the ETA down between snapshots; once passed, it was wrong: unknown
+            eta = eta - (now - (self._origin or 0.0) - snapshot.elapsed)
+            if eta <= 0:
+                eta = None
+        detail = f"elapsed {format_seconds(elapsed)}, ETA {format_seconds(eta) if eta is not None else 'unknown'}"
         if snapshot.stalled_for is not None:
             detail += f", no progress for {format_seconds(snapshot.stalled_for)}"
         return ProgressView(self._percent, "info", self._label, detail)

@@ -218,7 +218,7 @@ def test_styled_shows_a_readable_default_set_of_columns_and_the_rest_on_request(
 
 def test_styled_without_jinja2_names_the_extra(hide_module: set[str]) -> None:
     hide_module.add("jinja2")
-    with pytest.raises(ImportError, match=r"asyncload\[jupyter\]"):
+    with pytest.raises(ImportError, match=r"asyncload-milvus\[jupyter\]"):
         styled(footprint_frame(all_fields()))
 
 
@@ -250,5 +250,5 @@ def test_plot_of_a_comparison(pyplot: Any) -> None:
 
 def test_plot_without_matplotlib_names_the_extra(hide_module: set[str]) -> None:
     hide_module.add("matplotlib")
-    with pytest.raises(ImportError, match=r"asyncload\[plot\]"):
+    with pytest.raises(ImportError, match=r"asyncload-milvus\[plot\]"):
         plot(footprint_frame(all_fields()))

@@ -49,6 +49,7 @@ from .errors import PartitionNotFoundError as PartitionNotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import ServerError as ServerError
 from .errors import ServerUnavailableError as ServerUnavailableError
+from .errors import TLSError as TLSError
 from .errors import UnsupportedOperationError as UnsupportedOperationError
 
 __version__ = "0.1.0"
@@ -84,6 +85,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServerUnavailableError",
+    "TLSError",
     "UnsupportedOperationError",
     "connect",
 ]

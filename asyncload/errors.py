@@ -7,6 +7,8 @@
     ├── ConnectionFailedError           transport-level trouble
     │   ├── ServerUnavailableError      the server cannot be reached (after retries)
     │   ├── AuthenticationError         wrong or missing token (never retried)
+    │   ├── TLSError                    the TLS handshake failed: certificate not trusted, name mismatch,
+    │   │                               client certificate refused (never retried)
     │   └── DeadlineExceededError       one RPC got no answer within the client's timeout (also a TimeoutError)
     ├── ServerError                     Milvus answered with an error status: .code, .reason, .retriable
     │   ├── PermissionDeniedError       the user lacks a privilege
@@ -45,6 +47,7 @@ __all__ = [
     "PermissionDeniedError",
     "ServerError",
     "ServerUnavailableError",
+    "TLSError",
     "UnsupportedOperationError",
 ]
 
@@ -94,6 +97,12 @@ class ServerUnavailableError(ConnectionFailedError):
 
 class AuthenticationError(ConnectionFailedError):
     """The server refused the credentials (wrong or missing token). Never retried."""
+
+
+class TLSError(ConnectionFailedError):
+    """The TLS handshake with the server failed: its certificate is not trusted by the CA bundle
+    (``ca_file``), does not match the server name (``server_name``), or the server refused the
+    client certificate (``client_cert_file``). Never retried: it does not go away by itself."""
 
 
 class DeadlineExceededError(ConnectionFailedError, TimeoutError):

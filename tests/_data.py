@@ -22,13 +22,15 @@ import base64
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
 
-from asyncload._servers.standalone import StandaloneTLS
 from asyncload._transport.proto import common_pb2, milvus_pb2, milvus_pb2_grpc, schema_pb2
+
+if TYPE_CHECKING:
+    from asyncload._servers.standalone import StandaloneTLS
 
 DataType = schema_pb2.DataType
 

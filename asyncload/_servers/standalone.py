@@ -253,6 +253,7 @@ class MilvusStandalone:
 
     @property
     def tls(self) -> StandaloneTLS | None:
+        """The TLS settings of the proxy port (None: plaintext)."""
         return self._tls
 
     @property

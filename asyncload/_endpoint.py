@@ -109,7 +109,8 @@ def parse_uri(
         parent = os.path.dirname(path)
         if not os.path.isdir(parent):
             raise InvalidArgumentError(
-                f"cannot create embedded Milvus Lite database {shown}: directory {parent!r} does not exist"
+                f"cannot create embedded Milvus Lite database {shown}: directory {show(redact_uri(parent))} "
+                "does not exist"
             )
         tls_config(secure=False, **tls_args)
         return Endpoint(uri=uri, embedded_path=path, token=tok, db_name=db_name)

@@ -230,6 +230,7 @@ def test_malformed_uris_are_invalid_argument_errors(uri: str, match: str) -> Non
         f"http://root:{PASSWORD}/x@h:1",  # a '/' in the password: urllib sees a path
         f"http://root:{PASSWORD}#x@h:1",
         f"http://root:{PASSWORD}\ud800@h:1",
+        f"root:{PASSWORD}@h:1/x.db",  # read as a path (it ends in .db) whose directory does not exist
     ],
 )
 def test_a_malformed_uri_never_quotes_its_credentials(uri: str) -> None:

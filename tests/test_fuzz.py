@@ -141,7 +141,8 @@ def uris(draw: st.DrawFn, password: str) -> str:
     if kind == "text":
         return draw(TEXT)
     if kind == "db":
-        return draw(st.sampled_from(["x.db", "/no/such/dir/x.db", "~/x.db", "a\x00b.db", "\ud800.db", ".db"]))
+        paths = ["x.db", "/no/such/dir/x.db", "~/x.db", "a\x00b.db", "\ud800.db", ".db", f"root:{password}@h/x.db"]
+        return draw(st.sampled_from(paths))
     scheme = draw(
         weighted(
             (4, st.sampled_from(["http://", "https://", "tcp://", "grpc://", ""])),

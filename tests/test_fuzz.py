@@ -43,8 +43,8 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
-CONNECT_EXAMPLES = 800
-METHOD_EXAMPLES = 1500
+CONNECT_EXAMPLES = 1500
+METHOD_EXAMPLES = 3000
 
 # ------------------------------------------------------------------------------------ values
 SURROGATE = st.sampled_from(["\ud800", "\udbff", "\udc80", "\udfff"])

@@ -89,11 +89,10 @@ def parse_uri(
         shown = show(redact_uri(uri) if isinstance(uri, str) else uri)
         raise InvalidArgumentError(f"uri must be a non-empty string: {_URI_FORMS}; got {shown}")
     check_text(uri, what="uri", secret=True)  # it may hold a password: never quoted here
-    if token is not None and not isinstance(token, str):
-        raise InvalidArgumentError(
-            f"token must be a string ('user:password' or an API key) or None, not {type(token).__name__}"
-        )
-    tok = None if token is None else check_text(token, what="token", secret=True, allow_empty=True) or None
+    tok = None
+    if token is not None:
+        expected = "a string ('user:password' or an API key) or None"
+        tok = check_text(token, what="token", secret=True, allow_empty=True, expected=expected) or None
     if db_name is not None:
         db_name = check_metadata_value(db_name, what="db_name")
     uri = uri.strip()

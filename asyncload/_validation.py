@@ -62,14 +62,17 @@ def _surrogate(text: str) -> int | None:
     return None
 
 
-def check_text(value: object, *, what: str, secret: bool = False, allow_empty: bool = False) -> str:
+def check_text(
+    value: object, *, what: str, secret: bool = False, allow_empty: bool = False, expected: str = "a str"
+) -> str:
     """A str that UTF-8 can encode (no lone surrogates), non-empty unless ``allow_empty``.
 
-    A ``secret`` (token, password) is never quoted, not even in part.
+    A ``secret`` (token, password) is never quoted, not even in part. ``expected`` says what is
+    right when ``value`` is not a str.
     """
     if not isinstance(value, str):
         shown = "" if secret else f" ({show(value)})"
-        raise InvalidArgumentError(f"{what} must be a str, not {type(value).__name__}{shown}")
+        raise InvalidArgumentError(f"{what} must be {expected}, not {type(value).__name__}{shown}")
     at = _surrogate(value)
     if at is not None:
         where = "" if secret else f" {show(value)}"

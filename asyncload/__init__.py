@@ -54,6 +54,7 @@ from .errors import PartitionNotFoundError as PartitionNotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import ServerError as ServerError
 from .errors import ServerUnavailableError as ServerUnavailableError
+from .errors import TLSError as TLSError
 from .errors import UnsupportedOperationError as UnsupportedOperationError
 
 __version__ = "0.1.0"
@@ -93,6 +94,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServerUnavailableError",
+    "TLSError",
     "UnsupportedOperationError",
     "connect",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ from ._tasks import LoadTask
 from ._validation import (
     check_collection_name,
     check_flag,
+    check_int,
     check_name_list,
     check_replica_number,
     check_timeout,
+    show,
     validate_load_fields,
 )
 from .errors import (
@@ -46,6 +49,7 @@ from .errors import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._tls import TLSConfig
     from ._transport.base import Transport
     from ._transport.milvus import MilvusAPI
 
@@ -86,16 +90,39 @@ def connect(
     timeout: float | None = DEFAULT_TIMEOUT,
     polling: PollingConfig | None = None,
     retry: RetryPolicy | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
+    client_cert_file: str | os.PathLike[str] | None = None,
+    client_key_file: str | os.PathLike[str] | None = None,
+    server_name: str | None = None,
 ) -> AsyncClient:
     """A client for the Milvus at ``uri``; use it as ``async with asyncload.connect(uri) as client:``.
 
     ``uri`` is ``http://host:port``, ``https://host:port``, ``host:port``, or a local path ending
     in ``.db``, which starts an embedded Milvus Lite in this process (stopped when the client
-    closes). ``token`` is ``user:password`` or an API key; it never appears in reprs, logs or errors.
-    ``timeout`` bounds each RPC in seconds (None: unbounded); a caller's cancel scope bounds it too.
-    Arguments are checked here, before anything is started.
+    closes). Credentials in the URI (``http://user:password@host``, percent-encoded) become the
+    token. ``token`` is ``user:password`` or an API key; it never appears in reprs, logs or errors.
+    ``db_name`` names the database (printable ASCII). ``timeout`` bounds each RPC in seconds
+    (None: unbounded); a caller's cancel scope bounds it too.
+
+    TLS (``https://`` URIs only): ``ca_file`` is a PEM bundle of the CAs that may sign the server's
+    certificate (default: gRPC's bundled roots); ``client_cert_file`` and ``client_key_file`` (PEM,
+    the key unencrypted) are the client's certificate for servers requiring mutual TLS;
+    ``server_name`` is the name the server's certificate must carry when it is not the URI's host.
+    A certificate that is not trusted or does not match raises :class:`~asyncload.TLSError`,
+    never retried.
+
+    Every argument is checked here, and the TLS files read, before anything is started: a bad one
+    raises :class:`~asyncload.InvalidArgumentError`.
     """
-    endpoint = parse_uri(uri, token=token, db_name=db_name)
+    endpoint = parse_uri(
+        uri,
+        token=token,
+        db_name=db_name,
+        ca_file=ca_file,
+        client_cert_file=client_cert_file,
+        client_key_file=client_key_file,
+        server_name=server_name,
+    )
     return AsyncClient(
         endpoint,
         timeout=check_timeout(timeout),
@@ -114,9 +141,9 @@ class AsyncClient:
 
     def __init__(self, endpoint: Endpoint, *, timeout: float | None, polling: PollingConfig, retry: RetryPolicy):
         if not isinstance(polling, PollingConfig):
-            raise InvalidArgumentError(f"polling must be an asyncload.PollingConfig, got {polling!r}")
+            raise InvalidArgumentError(f"polling must be an asyncload.PollingConfig, got {show(polling)}")
         if not isinstance(retry, RetryPolicy):
-            raise InvalidArgumentError(f"retry must be an asyncload.RetryPolicy, got {retry!r}")
+            raise InvalidArgumentError(f"retry must be an asyncload.RetryPolicy, got {show(retry)}")
         self._endpoint = endpoint
         self._timeout = timeout
         self._polling = polling
@@ -152,18 +179,18 @@ class AsyncClient:
             raise ClientClosedError(f"{self!r} cannot be opened again; call asyncload.connect() for a new client")
         async with AsyncExitStack() as stack:
             endpoint = self._endpoint
-            target, secure = endpoint.target, endpoint.secure
+            target, tls = endpoint.target, endpoint.tls
             if endpoint.embedded_path is not None:
                 path = endpoint.embedded_path
                 uri = await _embedded.acquire(path)
                 stack.push_async_callback(_embedded.release, path)
-                target, secure = uri.removeprefix("http://"), False
+                target, tls = uri.removeprefix("http://"), None
             assert target is not None
             # The protocol layer (gRPC, protobuf) is imported here, when a client opens: not by
             # ``import asyncload``.
             from ._transport.milvus import MilvusAPI
 
-            transport = _make_transport(target, secure=secure, metadata=endpoint.metadata())
+            transport = _make_transport(target, tls=tls, metadata=endpoint.metadata())
             stack.push_async_callback(_shielded_close, transport)
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
@@ -479,8 +506,7 @@ class AsyncClient:
         skip = check_flag(skip_load_dynamic_field, what="skip_load_dynamic_field")
         replicas = check_replica_number(replica_number) or 1
         partitions = check_name_list(partition_names, what="partition_names")
-        if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or not 1 <= sample_rows <= 16384:
-            raise InvalidArgumentError(f"sample_rows must be an int from 1 to 16384, got {sample_rows!r}")
+        rows = check_int(sample_rows, what="sample_rows", minimum=1, maximum=16384)
         return await fetch_footprint(
             self._api,
             collection,
@@ -488,7 +514,7 @@ class AsyncClient:
             skip_load_dynamic_field=skip,
             replica_number=replicas,
             partitions=partitions,
-            sample_rows=sample_rows,
+            sample_rows=rows,
         )
 
     @user_call
@@ -554,7 +580,7 @@ class AsyncClient:
         return await self._api.row_count(check_collection_name(collection))
 
 
-def _make_transport(target: str, *, secure: bool, metadata: Sequence[tuple[str, str]]) -> Transport:
+def _make_transport(target: str, *, tls: TLSConfig | None, metadata: Sequence[tuple[str, str]]) -> Transport:
     options = [
         ("grpc.max_receive_message_length", 64 * 1024 * 1024),
         ("grpc.enable_retries", 0),  # asyncload retries itself, inside the caller's deadline
@@ -565,10 +591,10 @@ def _make_transport(target: str, *, secure: bool, metadata: Sequence[tuple[str, 
     if sniffio.current_async_library() == "asyncio":
         from ._transport.aio import AioTransport
 
-        return AioTransport(target, secure=secure, metadata=metadata, options=options)
+        return AioTransport(target, tls=tls, metadata=metadata, options=options)
     from ._transport.threaded import ThreadedTransport
 
-    return ThreadedTransport(target, secure=secure, metadata=metadata, options=options)
+    return ThreadedTransport(target, tls=tls, metadata=metadata, options=options)
 
 
 async def _shielded_close(transport: Transport) -> None:

@@ -8,6 +8,8 @@
     │   ├── ServerUnavailableError      the server cannot be reached (after retries)
     │   │   └── DatabaseLockedError     a Milvus Lite ``.db`` is held by another process (``.pid`` when known)
     │   ├── AuthenticationError         wrong or missing token (never retried)
+    │   ├── TLSError                    the TLS handshake failed: certificate not trusted, name mismatch,
+    │   │                               client certificate refused (never retried)
     │   └── DeadlineExceededError       one RPC got no answer within the client's timeout (also a TimeoutError)
     ├── ServerError                     Milvus answered with an error status: .code, .reason, .retriable
     │   ├── PermissionDeniedError       the user lacks a privilege
@@ -52,6 +54,7 @@ __all__ = [
     "PermissionDeniedError",
     "ServerError",
     "ServerUnavailableError",
+    "TLSError",
     "UnsupportedOperationError",
 ]
 
@@ -118,6 +121,12 @@ class DatabaseLockedError(ServerUnavailableError):
 
 class AuthenticationError(ConnectionFailedError):
     """The server refused the credentials (wrong or missing token). Never retried."""
+
+
+class TLSError(ConnectionFailedError):
+    """The TLS handshake with the server failed: its certificate is not trusted by the CA bundle
+    (``ca_file``), does not match the server name (``server_name``), or the server refused the
+    client certificate (``client_cert_file``). Never retried: it does not go away by itself."""
 
 
 class DeadlineExceededError(ConnectionFailedError, TimeoutError):

@@ -58,6 +58,9 @@ from ._servers.standalone import (
     MilvusStandaloneError as MilvusStandaloneError,
 )
 from ._servers.standalone import (
+    StandaloneTLS as StandaloneTLS,
+)
+from ._servers.standalone import (
     standalone_available as standalone_available,
 )
 
@@ -66,8 +69,10 @@ __all__ = [
     "ROOT_TOKEN",
     "MilvusStandalone",
     "MilvusStandaloneError",
+    "StandaloneTLS",
     "milvus_lite_path",
     "milvus_standalone",
+    "require_standalone",
     "standalone_available",
 ]
 
@@ -83,13 +88,19 @@ def milvus_standalone() -> Iterator[MilvusStandalone]:
     Skipped where it cannot run, with the reason; a failure instead when ``CI`` is set. Collections
     made by one test stay for the next: give them unique names, and drop them when done.
     """
+    require_standalone()
+    with MilvusStandalone(authorization=True) as server:
+        yield server
+
+
+def require_standalone() -> None:
+    """Skip the calling test (or fixture) where :class:`MilvusStandalone` cannot run, with the reason;
+    fail instead when ``CI`` is set. For fixtures starting servers of their own (e.g. with TLS)."""
     reason = standalone_available()
     if reason is not None:
         if _in_ci():
             pytest.fail(f"Milvus standalone unavailable in CI: {reason}", pytrace=False)
         pytest.skip(reason)
-    with MilvusStandalone(authorization=True) as server:
-        yield server
 
 
 @pytest.fixture

@@ -22,12 +22,15 @@ import base64
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import numpy as np
 
 from asyncload._transport.proto import common_pb2, milvus_pb2, milvus_pb2_grpc, schema_pb2
+
+if TYPE_CHECKING:
+    from asyncload._servers.standalone import StandaloneTLS
 
 DataType = schema_pb2.DataType
 
@@ -48,13 +51,24 @@ class DataError(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------ connection
-def connect(uri: str, token: str | None = None) -> tuple[Any, list[tuple[str, str]], grpc.Channel]:
-    """A sync MilvusService stub for ``uri`` (``http://host:port`` or ``host:port``) and its metadata."""
+def connect(
+    uri: str, token: str | None = None, *, tls: StandaloneTLS | None = None
+) -> tuple[Any, list[tuple[str, str]], grpc.Channel]:
+    """A sync MilvusService stub for ``uri`` (``http://host:port`` or ``host:port``) and its metadata.
+
+    ``tls``: the TLS settings of a standalone started with them (its CA, client certificate, name).
+    """
     target = uri.split("://", 1)[-1].rstrip("/")
-    channel = grpc.insecure_channel(
-        target,
-        options=[("grpc.max_send_message_length", 128 << 20), ("grpc.max_receive_message_length", 128 << 20)],
-    )
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_send_message_length", 128 << 20),
+        ("grpc.max_receive_message_length", 128 << 20),
+    ]
+    if tls is None:
+        channel = grpc.insecure_channel(target, options=options)
+    else:
+        if tls.server_name:
+            options.append(("grpc.ssl_target_name_override", tls.server_name))
+        channel = grpc.secure_channel(target, tls.credentials(), options=options)
     metadata = [("authorization", base64.b64encode(token.encode()).decode())] if token else []
     return milvus_pb2_grpc.MilvusServiceStub(channel), metadata, channel
 
@@ -224,6 +238,7 @@ def make_collection(
     start_id: int = 0,
     seed: int = 0,
     timeout: float = 300.0,
+    tls: StandaloneTLS | None = None,
 ) -> None:
     """Create collection ``name`` with ``rows`` rows; flushed, indexed, not loaded.
 
@@ -231,12 +246,12 @@ def make_collection(
     the rows go to ``_default``. ``segments``: the rows of each partition are flushed in that many
     groups, giving that many sealed segments per partition (the server may compact small ones later).
     ``index``: a key of :data:`INDEXES`, or ``None`` for no index. Raises :class:`DataError` when the
-    collection exists already or a call fails.
+    collection exists already or a call fails. ``tls``: see :func:`connect`.
     """
     if index is not None and index not in INDEXES:
         raise ValueError(f"index must be one of {sorted(INDEXES)} or None, not {index!r}")
     deadline = time.monotonic() + timeout
-    stub, md, channel = connect(uri, token)
+    stub, md, channel = connect(uri, token, tls=tls)
     try:
         schema = collection_schema(name, dim=dim, dynamic=dynamic, varchar=varchar)
         check(

@@ -27,9 +27,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .._validation import check_flag, check_number
 from ..errors import InvalidArgumentError
 
 __all__ = ["PollSchedule", "PollingConfig", "TickPhase"]
+
+_MAX_INTERVAL = 86400.0  # a day: the longest interval, tick or margin a PollingConfig accepts
+_MAX_BACKOFF = 10.0
+_MAX_RATE = 1e6  # polls per second
+_MAX_BATCH_DELAY = 10.0
+_MAX_SKIP_DOUBLINGS = 32  # ticks skipped by a long-flat load: 2**n - 1, capped far above any max_interval
+
+
+def _backed_off(base: float, factor: float, steps: int) -> float:
+    """``base * factor**steps``; infinite rather than an OverflowError for a load flat for very long
+    (1.6**n overflows at n = 1,511: with the defaults, after ~25 minutes of probing a load at 0 %)."""
+    try:
+        return base * factor**steps
+    except OverflowError:
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -67,31 +83,56 @@ class PollingConfig:
     tick_margin: float = 0.02
 
     def __post_init__(self) -> None:
-        if not 0 < self.finish_interval <= self.min_interval <= self.max_interval:
+        """Every field is checked: a finite number in a sensible range (a day at most for a
+        duration), and consistent with the others; anything else is an InvalidArgumentError."""
+
+        def seconds(name: str, *, alternative: str = "") -> float:
+            value = getattr(self, name)
+            return check_number(
+                value,
+                what=f"PollingConfig.{name}",
+                positive=True,
+                maximum=_MAX_INTERVAL,
+                unit=" of seconds",
+                alternative=alternative,
+            )
+
+        finish, low, high = seconds("finish_interval"), seconds("min_interval"), seconds("max_interval")
+        if not finish <= low <= high:
             raise InvalidArgumentError(
                 "polling intervals must satisfy 0 < finish_interval <= min_interval <= max_interval, got "
-                f"{self.finish_interval}, {self.min_interval}, {self.max_interval}"
+                f"{finish:g}, {low:g}, {high:g}"
             )
-        if self.backoff < 1.0:
-            raise InvalidArgumentError(f"backoff must be >= 1, got {self.backoff}")
-        if self.stall_timeout <= 0:
-            raise InvalidArgumentError(f"stall_timeout must be positive, got {self.stall_timeout}")
-        if not self.max_polls_per_second > 0:
-            raise InvalidArgumentError(f"max_polls_per_second must be positive, got {self.max_polls_per_second}")
-        if not self.batch_delay >= 0:
-            raise InvalidArgumentError(f"batch_delay must be >= 0 seconds, got {self.batch_delay}")
-        if self.server_tick is not None and not self.server_tick > 0:
-            raise InvalidArgumentError(f"server_tick must be positive or None, got {self.server_tick}")
-        if self.server_tick is not None and not self.finish_interval <= self.probe_interval <= self.max_interval:
+        check_number(self.backoff, what="PollingConfig.backoff", minimum=1.0, maximum=_MAX_BACKOFF)
+        check_number(self.finish_window, what="PollingConfig.finish_window", maximum=1.0)
+        check_number(self.stall_timeout, what="PollingConfig.stall_timeout", positive=True, unit=" of seconds")
+        check_number(
+            self.max_polls_per_second, what="PollingConfig.max_polls_per_second", positive=True, maximum=_MAX_RATE
+        )
+        check_flag(self.batch_polls, what="PollingConfig.batch_polls")
+        check_number(self.batch_delay, what="PollingConfig.batch_delay", maximum=_MAX_BATCH_DELAY, unit=" of seconds")
+        window_step = seconds("window_step")
+        fine_window = check_number(self.fine_window, what="PollingConfig.fine_window", maximum=_MAX_INTERVAL)
+        margin = check_number(self.tick_margin, what="PollingConfig.tick_margin", maximum=_MAX_INTERVAL)
+        if not finish <= window_step:
+            raise InvalidArgumentError(f"window_step must be >= finish_interval, got {window_step:g}")
+        if self.server_tick is None:
+            return
+        tick, probe = seconds("server_tick", alternative=", or None"), seconds("probe_interval")
+        quiet = check_number(self.quiet_period, what="PollingConfig.quiet_period", maximum=_MAX_INTERVAL)
+        if not finish <= probe <= high:
             raise InvalidArgumentError(
-                f"probe_interval must lie between finish_interval and max_interval, got {self.probe_interval}"
+                f"probe_interval must lie between finish_interval and max_interval, got {probe:g}"
             )
-        if not self.finish_interval <= self.window_step:
-            raise InvalidArgumentError(f"window_step must be >= finish_interval, got {self.window_step}")
-        if self.tick_margin < 0:
-            raise InvalidArgumentError(f"tick_margin must be >= 0, got {self.tick_margin}")
-        if self.server_tick is not None and not 0 <= self.quiet_period <= self.max_interval:
-            raise InvalidArgumentError(f"quiet_period must lie between 0 and max_interval, got {self.quiet_period}")
+        if not quiet <= high:
+            raise InvalidArgumentError(f"quiet_period must lie between 0 and max_interval, got {quiet:g}")
+        # A tick's window, its polls and the closing poll's margin must fit in one tick, or they
+        # would fall into the next tick's window.
+        for name, value in (("window_step", window_step), ("fine_window", fine_window), ("tick_margin", margin)):
+            if not value < tick:
+                raise InvalidArgumentError(
+                    f"PollingConfig.{name} ({value:g} s) must be shorter than server_tick ({tick:g} s)"
+                )
 
 
 @dataclass
@@ -263,13 +304,15 @@ class PollSchedule:
             return quiet_until + cfg.probe_interval
         assert self._last_change is not None  # set with the first observation, like _last
         flat_ticks = int((last_t - max(quiet_until, self._last_change[0])) // period)
-        return last_t + cfg.probe_interval * cfg.backoff**flat_ticks
+        return last_t + _backed_off(cfg.probe_interval, cfg.backoff, flat_ticks)
 
     def _tick_schedule(self, last_t: float, phase: TickPhase) -> float:
         """The next point of the next tick window: spread ``window_step`` apart, the last one
         ``tick_margin`` after the window closes. A load flat for long skips ticks (1, 3, 7...)."""
         cfg = self.config
-        skip = min(2 ** (self._flat_polls // 16) - 1, max(0, int(cfg.max_interval // phase.period) - 1))
+        skip = min(
+            2 ** min(self._flat_polls // 16, _MAX_SKIP_DOUBLINGS) - 1, max(0, int(cfg.max_interval // phase.period) - 1)
+        )
         start, end = phase.window_after(last_t + skip * phase.period)
         width = end - start
         # Wide windows: a poll every window_step. Narrower than that but wider than fine_window: also
@@ -284,7 +327,7 @@ class PollSchedule:
     def _rate_schedule(self, last_t: float) -> float:
         """Without ticks: back off while flat; jump towards the rate's predicted finish, then densely."""
         cfg = self.config
-        backoff = min(cfg.max_interval, cfg.min_interval * cfg.backoff**self._flat_polls)
+        backoff = min(cfg.max_interval, _backed_off(cfg.min_interval, cfg.backoff, self._flat_polls))
         finish = self.predicted_finish()
         if finish is None or self._last_change is None:
             return last_t + backoff

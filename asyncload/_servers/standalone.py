@@ -25,11 +25,19 @@ import urllib.error
 import urllib.request
 import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
-__all__ = ["MILVUS_VERSION", "ROOT_TOKEN", "MilvusStandalone", "MilvusStandaloneError", "standalone_available"]
+__all__ = [
+    "MILVUS_VERSION",
+    "ROOT_TOKEN",
+    "MilvusStandalone",
+    "MilvusStandaloneError",
+    "StandaloneTLS",
+    "standalone_available",
+]
 
 MILVUS_VERSION = "2.3.5"
 ROOT_TOKEN = "root:Milvus"
@@ -51,6 +59,45 @@ _LOOPBACK_COMPONENTS = ("rootCoord", "proxy", "queryCoord", "queryNode", "indexN
 _START_ATTEMPTS = 3  # a free port can be taken between picking it and the server binding it: retry
 _PORT_CLASH = b"address already in use"
 _ERROR_LINE = re.compile(rb"^panic:|^fatal error:|\[(?:ERROR|FATAL)\]|address already in use")
+
+
+@dataclass(frozen=True)
+class StandaloneTLS:
+    """TLS on the server's proxy port (Milvus ``common.security.tlsMode`` and the ``tls.*`` paths).
+
+    ``mode`` 1 is one-way TLS (``server_cert_file`` and ``server_key_file``, PEM); ``mode`` 2 is
+    mutual TLS: the server also requires a client certificate signed by ``ca_file``. ``ca_file``
+    also verifies the server's certificate when :meth:`MilvusStandalone.start` checks that the
+    server answers; that check sends ``client_cert_file``/``client_key_file`` (needed with mode 2)
+    and expects the certificate to name ``server_name`` (default: ``127.0.0.1``).
+    """
+
+    mode: int
+    server_cert_file: str | os.PathLike[str]
+    server_key_file: str | os.PathLike[str]
+    ca_file: str | os.PathLike[str]
+    client_cert_file: str | os.PathLike[str] | None = None
+    client_key_file: str | os.PathLike[str] | None = None
+    server_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in (1, 2):
+            raise ValueError(f"TLS mode must be 1 (one-way) or 2 (mutual), got {self.mode!r}")
+        if self.mode == 2 and (self.client_cert_file is None or self.client_key_file is None):
+            raise ValueError("mutual TLS (mode 2) needs client_cert_file and client_key_file for the start check")
+
+    def credentials(self) -> Any:
+        """gRPC channel credentials for the start check."""
+        import grpc
+
+        def read(path: str | os.PathLike[str] | None) -> bytes | None:
+            return None if path is None else Path(path).read_bytes()
+
+        return grpc.ssl_channel_credentials(
+            root_certificates=read(self.ca_file),
+            private_key=read(self.client_key_file),
+            certificate_chain=read(self.client_cert_file),
+        )
 
 
 class MilvusStandaloneError(RuntimeError):
@@ -145,7 +192,8 @@ class MilvusStandalone:
     RPC has succeeded, or raises :class:`MilvusStandaloneError` with the end of the server log when
     the server exits or is not up within ``startup_timeout`` seconds. :meth:`stop` kills the process
     group (SIGTERM, then SIGKILL after ``stop_grace`` seconds) and removes the data directory, unless
-    ``keep_data_dir=True``. Also a context manager: ``with MilvusStandalone() as server: ...``.
+    ``keep_data_dir=True``. ``tls`` (a :class:`StandaloneTLS`) serves the proxy port over TLS; then
+    :attr:`uri` is ``https://...``. Also a context manager: ``with MilvusStandalone() as server: ...``.
     """
 
     def __init__(
@@ -158,8 +206,10 @@ class MilvusStandalone:
         base_dir: str | os.PathLike[str] | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         keep_data_dir: bool = False,
+        tls: StandaloneTLS | None = None,
     ) -> None:
         self._authorization = authorization
+        self._tls = tls
         self._startup_timeout = startup_timeout
         self._stop_grace = stop_grace
         self._extra_config = dict(extra_config or {})
@@ -176,8 +226,8 @@ class MilvusStandalone:
     # ----------------------------------------------------------------------------------------- info
     @property
     def uri(self) -> str:
-        """``http://127.0.0.1:PORT`` of the gRPC proxy."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` of the gRPC proxy (``https://`` with TLS)."""
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def port(self) -> int:
@@ -200,6 +250,11 @@ class MilvusStandalone:
     def authorization(self) -> bool:
         """Whether the server requires a token (user ``root``, password ``Milvus``)."""
         return self._authorization
+
+    @property
+    def tls(self) -> StandaloneTLS | None:
+        """The TLS settings of the proxy port (None: plaintext)."""
+        return self._tls
 
     @property
     def data_dir(self) -> Path:
@@ -311,7 +366,8 @@ class MilvusStandalone:
 
     def __repr__(self) -> str:
         state = f"uri={self.uri!r}" if self.running else "stopped"
-        return f"<MilvusStandalone {MILVUS_VERSION} {state} auth={self._authorization}>"
+        tls = f" tls_mode={self._tls.mode}" if self._tls else ""
+        return f"<MilvusStandalone {MILVUS_VERSION} {state} auth={self._authorization}{tls}>"
 
     # ------------------------------------------------------------------------------------ internals
     def _launch(self, bin_dir: Path) -> None:
@@ -342,6 +398,11 @@ class MilvusStandalone:
         )
         config.set("authorization_enabled", self._authorization)
         config.set("etcd_log_level", "warn")
+        if self._tls is not None:
+            config.set("tls_mode", self._tls.mode)
+            config.set("server_pem_path", str(Path(self._tls.server_cert_file).absolute()))
+            config.set("server_key_path", str(Path(self._tls.server_key_file).absolute()))
+            config.set("ca_pem_path", str(Path(self._tls.ca_file).absolute()))
         for component in _LOOPBACK_COMPONENTS:
             config.set(f"{component}.ip", "127.0.0.1")
         for key, value in self._extra_config.items():
@@ -411,7 +472,13 @@ class MilvusStandalone:
 
         assert self._proc is not None
         health_url = f"http://127.0.0.1:{self._ports['metrics_port']}/healthz"
-        channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        target = f"127.0.0.1:{self.port}"
+        if self._tls is None:
+            channel = grpc.insecure_channel(target)
+        else:
+            name = self._tls.server_name
+            options = [("grpc.ssl_target_name_override", name)] if name else []
+            channel = grpc.secure_channel(target, self._tls.credentials(), options=options)
         stub = milvus_pb2_grpc.MilvusServiceStub(channel)
         last_error = "no answer yet"
         healthy = False

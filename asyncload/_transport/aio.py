@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import grpc
 import grpc.aio
 
+from .base import CallAbandoned, channel_credentials, completion_bound, tls_options
 from .proto import milvus_pb2_grpc
+
+if TYPE_CHECKING:
+    from .._tls import TLSConfig
 
 __all__ = ["AioTransport"]
 
@@ -17,19 +21,20 @@ __all__ = ["AioTransport"]
 class AioTransport:
     """Calls Milvus through a ``grpc.aio`` channel; must be created inside the running asyncio loop.
 
-    Cancelling the awaiting task cancels the RPC (grpc.aio propagates asyncio cancellation).
+    ``tls`` None is a plaintext channel. Cancelling the awaiting task cancels the RPC.
     """
 
     def __init__(
         self,
         target: str,
         *,
-        secure: bool,
+        tls: TLSConfig | None,
         metadata: Sequence[tuple[str, str]],
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
-        if secure:
-            self._channel = grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(), options=options)
+        if tls is not None:
+            options = [*options, *tls_options(tls)]
+            self._channel = grpc.aio.secure_channel(target, channel_credentials(tls), options=options)
         else:
             self._channel = grpc.aio.insecure_channel(target, options=options)
         self._stub = milvus_pb2_grpc.MilvusServiceStub(self._channel)
@@ -39,13 +44,16 @@ class AioTransport:
         """Start the RPC and wait for it; on cancellation the gRPC call is cancelled too.
 
         The wait is an anyio event, not the grpc.aio call itself: grpc.aio replaces a cancellation
-        with a fresh CancelledError that anyio's cancel scopes would not recognise as theirs.
+        with a fresh CancelledError that anyio's cancel scopes would not recognise as theirs. It
+        is bounded by the deadline (plus a grace): grpc.aio never reports some calls (one whose
+        metadata it refuses); such a call is cancelled and raises :class:`CallAbandoned`.
         """
         call = getattr(self._stub, method)(request, timeout=timeout, metadata=self._metadata)
         done = anyio.Event()
         call.add_done_callback(lambda _call: done.set())
         try:
-            await done.wait()
+            with anyio.move_on_after(completion_bound(timeout)):
+                await done.wait()
         except BaseException:
             call.cancel()
             # Let the cancelled call finish on this loop: its completion must not reach a loop that
@@ -53,6 +61,10 @@ class AioTransport:
             with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
                 await done.wait()
             raise
+        if not done.is_set():
+            call.cancel()
+            assert timeout is not None  # only a deadline bounds the wait
+            raise CallAbandoned(method, timeout)
         return await call
 
     async def aclose(self) -> None:

@@ -21,6 +21,7 @@ from ..errors import (
     PermissionDeniedError,
     ServerError,
     ServerUnavailableError,
+    TLSError,
     UnsupportedOperationError,
 )
 
@@ -34,6 +35,13 @@ _PARTITION_NOT_FOUND = frozenset({200})
 _OTHER_NOT_FOUND = frozenset({300, 400, 700, 800})  # resource group, replica, index, database
 _NOT_AUTHENTICATED = frozenset({1400, 1402})
 _NOT_PERMITTED = frozenset({1401})
+# What gRPC's details say when a TLS handshake failed (all reported as UNAVAILABLE): an untrusted
+# certificate ("Tls handshake failed ... CERTIFICATE_VERIFY_FAILED"), a name mismatch ("Hostname
+# Verification Check failed"), a client certificate the server refused (TLS 1.3 reports that
+# after the handshake: "Unwrap failed (TSI_DATA_CORRUPTED)"). TSI is gRPC's transport security layer.
+_TLS_FAILURE = re.compile(
+    r"handshake failed|\(TSI_[A-Z_]+\)|SSL_ERROR|CERTIFICATE_VERIFY|Hostname Verification", re.IGNORECASE
+)
 # Legacy ``error_code`` values of servers that predate ``code``.
 _LEGACY_COLLECTION_NOT_EXISTS = 4
 _LEGACY_PERMISSION_DENIED = 3
@@ -92,6 +100,12 @@ def map_rpc_error(exc: grpc.RpcError, *, operation: str) -> AsyncLoadError:
     code = code_of() if callable(code_of) else None
     details = (details_of() if callable(details_of) else None) or (code.name if code else "no details")
     prefix = f"{operation}: "
+    if code == grpc.StatusCode.UNAVAILABLE and _TLS_FAILURE.search(details):
+        return TLSError(
+            f"{prefix}the TLS handshake with Milvus failed ({details}): check that ca_file holds the CA "
+            "that signed the server's certificate, that the certificate names the host (or server_name), "
+            "and, if the server requires mutual TLS, client_cert_file and client_key_file"
+        )
     if code == grpc.StatusCode.UNAVAILABLE:
         return ServerUnavailableError(f"{prefix}Milvus is unavailable ({details})")
     if code == grpc.StatusCode.UNAUTHENTICATED:

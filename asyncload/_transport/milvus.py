@@ -22,6 +22,7 @@ from .._options import LoadOptions
 from .._progress import LoadState
 from .._retry import RetryPolicy
 from .._schema import CollectionSchema, IndexInfo
+from .._validation import MAX_SECONDS
 from ..errors import AsyncLoadError, CollectionNotFoundError, ServerError, ServerUnavailableError
 from .base import Transport
 from .convert import collection_schema, index_info, value_sizes
@@ -64,7 +65,8 @@ class MilvusAPI:
         remaining = anyio.current_effective_deadline() - anyio.current_time()
         limit = math.inf if unbounded or self.timeout is None else self.timeout
         bound = min(limit, remaining)
-        return None if math.isinf(bound) else max(bound, 0.001)
+        # Beyond MAX_SECONDS (decades) gRPC would wrap the deadline into one that has passed: unbounded.
+        return None if bound > MAX_SECONDS else max(bound, 0.001)
 
     async def _call(
         self,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import grpc
 import sniffio
 
+from .base import CallAbandoned, channel_credentials, completion_bound, tls_options
 from .proto import milvus_pb2_grpc
+
+if TYPE_CHECKING:
+    from .._tls import TLSConfig
 
 __all__ = ["ThreadedTransport", "threadsafe_caller"]
 
@@ -49,34 +53,47 @@ def threadsafe_caller() -> Callable[[Callable[[], object]], None]:
 
 
 class ThreadedTransport:
-    """Calls Milvus through a sync gRPC channel; works on every anyio backend (used on trio)."""
+    """Calls Milvus through a sync gRPC channel; works on every anyio backend (used on trio).
+
+    ``tls`` None is a plaintext channel.
+    """
 
     def __init__(
         self,
         target: str,
         *,
-        secure: bool,
+        tls: TLSConfig | None,
         metadata: Sequence[tuple[str, str]],
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
-        if secure:
-            self._channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(), options=options)
+        if tls is not None:
+            options = [*options, *tls_options(tls)]
+            self._channel = grpc.secure_channel(target, channel_credentials(tls), options=options)
         else:
             self._channel = grpc.insecure_channel(target, options=options)
         self._stub = milvus_pb2_grpc.MilvusServiceStub(self._channel)
         self._metadata = tuple(metadata)
 
     async def unary(self, method: str, request: Any, *, timeout: float | None) -> Any:
-        """Start the RPC and wait for it; on cancellation the gRPC call is cancelled too."""
+        """Start the RPC and wait for it; on cancellation the gRPC call is cancelled too.
+
+        Like the asyncio transport, the wait ends by the deadline plus a grace whatever gRPC does
+        (:class:`CallAbandoned`).
+        """
         call_soon = threadsafe_caller()
         done = anyio.Event()
         future = getattr(self._stub, method).future(request, timeout=timeout, metadata=self._metadata)
         future.add_done_callback(lambda _future: call_soon(done.set))
         try:
-            await done.wait()
+            with anyio.move_on_after(completion_bound(timeout)):
+                await done.wait()
         except BaseException:
             future.cancel()
             raise
+        if not done.is_set():
+            future.cancel()
+            assert timeout is not None  # only a deadline bounds the wait
+            raise CallAbandoned(method, timeout)
         return future.result()
 
     async def aclose(self) -> None:

@@ -21,7 +21,7 @@ import anyio
 
 from .._format import target_label
 from .._progress import LoadState, Progress
-from ..errors import AsyncLoadError, LoadReleasedError
+from ..errors import AsyncLoadError, LoadReleasedError, NotLoadedError
 from .model import ProgressModel, ProgressView, Throttle, state_label
 from .runtime import INSTALL_HINT, Background, in_kernel, logger, missing_ipywidgets, require_asyncio, widgets_available
 
@@ -174,28 +174,34 @@ class ProgressBar(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
         return outcome if outcome is not None else task.latest
 
     async def follow_server(
-        self, client: AsyncClient, collection: str, *, label: str = "Loading elsewhere", interval: float = 0.5
+        self, client: AsyncClient, collection: str, *, label: str = "Loading elsewhere"
     ) -> Progress:
-        """Follow a load this client did not start by polling ``loading_progress`` every ``interval``
-        seconds while it is loading; returns the first snapshot that is not LOADING.
+        """Follow a load this client did not start (``client.follow_load``: the client's shared polls,
+        an ETA once one can be estimated); returns the final snapshot (NOT_LOAD when it was released
+        or failed, or when nothing was loading any more).
 
         Cancelling it stops following; the load goes on on the server.
         """
         self.model.reset(label, state=LoadState.LOADING)
+        try:
+            task = await client.follow_load(collection)
+        except NotLoadedError as exc:
+            self.show_state(exc.state)
+            return Progress(collection, (), 0, exc.state)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.ticker)
             try:
-                while True:
-                    snapshot = await client.loading_progress(collection)
-                    if snapshot.state is not LoadState.LOADING:
-                        break
-                    self.model.update(snapshot, time.monotonic(), label=label)
-                    self.render()
-                    await anyio.sleep(interval)
+                async for snapshot in task.progress():
+                    if not snapshot.loaded:
+                        self.model.update(snapshot, time.monotonic(), label=label)
+                        self.render()
+            except AsyncLoadError:
+                pass  # released or failed elsewhere: shown as the state it left behind
             finally:
                 tg.cancel_scope.cancel()
-        self.show_state(snapshot.state, snapshot.percent)
-        return snapshot
+        final = task.latest
+        self.show_state(final.state, final.percent)
+        return final
 
     def show_progress(self, snapshot: Progress, *, label: str | None = None) -> None:
         """Show one snapshot of a load being followed (throttled; a loaded one renders at once)."""

@@ -179,7 +179,7 @@ async def test_a_release_mid_load_ends_the_load_then_tells_the_release(remote: a
 
 
 @pytest.mark.standalone
-async def test_a_load_released_by_another_client_ends_failed(
+async def test_a_load_released_by_another_client_ends_released(
     remote: asyncload.AsyncClient, standalone: MilvusStandalone
 ) -> None:
     events: list[LoadEvent] = []
@@ -200,7 +200,7 @@ async def test_a_load_released_by_another_client_ends_failed(
             tg.start_soon(waiter)
             await anyio.sleep(0.3)
             await other.release_collection("evslow")
-        assert len(raised) == 1 and type(raised[0]) is asyncload.LoadFailedError, raised
+        assert len(raised) == 1 and type(raised[0]) is asyncload.LoadReleasedError, raised
         assert other_events == [LoadEvent(RELEASED, "evslow")], "the other client tells only its own release"
     assert kinds(events)[-1] is ENDED and RELEASED not in kinds(events)
-    assert isinstance(events[-1].error, asyncload.LoadFailedError) and events[-1].error is task.exception()
+    assert isinstance(events[-1].error, asyncload.LoadReleasedError) and events[-1].error is task.exception()

@@ -17,6 +17,8 @@ from ._calls import current_call, user_call
 from ._endpoint import Endpoint, parse_uri
 from ._events import EventHub, LoadListener
 from ._footprint.estimate import Footprint
+from ._footprint.fit import ClusterMemory, Fit, fit_verdict, parse_system_info
+from ._footprint.sample import normalize_sample
 from ._footprint.source import fetch_footprint
 from ._format import target_label
 from ._monitor.monitor import LoadMonitor
@@ -44,6 +46,7 @@ from .errors import (
     LoadReleasedError,
     NotLoadedError,
     ServerError,
+    UnsupportedOperationError,
 )
 
 if TYPE_CHECKING:
@@ -493,12 +496,19 @@ class AsyncClient:
         replica_number: int = 1,
         partition_names: Sequence[str] | None = None,
         sample_rows: int = 256,
+        sample: object = None,
     ) -> Footprint:
         """Estimate the memory a load would cost, per field, as an :class:`~asyncload.footprint.Footprint`.
 
-        A fixed handful of RPCs: describe, statistics, indexes, load state, and, when the collection
-        is loaded, one Query sampling at most ``sample_rows`` rows of the variable-length fields (else
-        Milvus's schema defaults). The selection is checked like ``load_collection``'s.
+        A fixed handful of RPCs: describe, statistics, indexes, load state, sealed segments, and,
+        when the collection is loaded, one Query sampling at most ``sample_rows`` rows of the
+        variable-length fields. Without a sample a variable-length field gets a schema range
+        (``low_bytes`` .. ``high_bytes``, basis "schema range"), never a single number passed off as
+        measured. ``sample`` is your own sample of the rows you are about to insert: a pandas
+        DataFrame, a dict of column -> list of values, a list of row dicts, or the path of a parquet
+        file; it gives the fields it covers a point estimate before anything is loaded (basis "your
+        sample, N rows"). It is checked (and a parquet file read) before any RPC. The selection is
+        checked like ``load_collection``'s.
         Read-only: cancelling this call abandons its RPCs and changes nothing.
         """
         collection = check_collection_name(collection)
@@ -507,6 +517,7 @@ class AsyncClient:
         replicas = check_replica_number(replica_number) or 1
         partitions = check_name_list(partition_names, what="partition_names")
         rows = check_int(sample_rows, what="sample_rows", minimum=1, maximum=16384)
+        columns = None if sample is None else normalize_sample(sample)
         return await fetch_footprint(
             self._api,
             collection,
@@ -515,7 +526,31 @@ class AsyncClient:
             replica_number=replicas,
             partitions=partitions,
             sample_rows=rows,
+            user_columns=columns,
         )
+
+    @user_call
+    async def query_node_memory(self) -> ClusterMemory:
+        """The query nodes' memory (total, used, free; per node) from GetMetrics ``system_info``.
+
+        A server that does not answer it (Milvus Lite: UNIMPLEMENTED) gives a ClusterMemory with
+        ``known=False`` and the reason, never a guess. Cancelling the call cancels the RPC.
+        """
+        try:
+            answer = await self._api.system_info()
+        except UnsupportedOperationError:
+            return ClusterMemory.unknown("the server does not report its memory (GetMetrics unimplemented)")
+        return parse_system_info(answer)
+
+    @user_call
+    async def footprint_fit(self, footprint: Footprint) -> Fit:
+        """Does ``footprint`` fit the query nodes' memory? fits / tight / does not fit / unknown.
+
+        Reads :meth:`query_node_memory` and compares the footprint's loading peak (replicas
+        included) with what the nodes can still take before refusing a load (90 % of their memory,
+        minus what is used). Cancelling the call cancels the RPC.
+        """
+        return fit_verdict(footprint, await self.query_node_memory())
 
     @user_call
     async def footprint(
@@ -527,12 +562,15 @@ class AsyncClient:
         replica_number: int = 1,
         partition_names: Sequence[str] | None = None,
         sample_rows: int = 256,
+        sample: object = None,
     ) -> pd.DataFrame:
         """The per-field memory estimate as a pandas DataFrame indexed by field name.
 
-        Columns: dtype, dim, rows, raw_bytes, index_type, index_bytes, bytes, share, is_primary,
-        is_vector, selected, mmap (and peak_bytes, disk_bytes, basis); ``df.attrs`` holds the totals
-        and the assumptions. Same arguments (and cancellation) as :meth:`footprint_estimate`.
+        Columns: dtype, dim, rows, raw_bytes, index_type, index_bytes, bytes, low_bytes, high_bytes,
+        share, is_primary, is_vector, selected, mmap, peak_bytes, disk_bytes, basis; ``df.attrs``
+        holds the totals (with their schema ranges), the assumptions, the query nodes' memory
+        (``memory``) and the verdict (``fit``: fits / tight / does not fit / unknown). Same
+        arguments (and cancellation) as :meth:`footprint_estimate`.
         """
         from ._footprint.frame import footprint_frame
 
@@ -543,8 +581,10 @@ class AsyncClient:
             replica_number=replica_number,
             partition_names=partition_names,
             sample_rows=sample_rows,
+            sample=sample,
         )
-        return footprint_frame(estimate)
+        memory = await self.query_node_memory()
+        return footprint_frame(estimate, memory=memory, fit=fit_verdict(estimate, memory))
 
     # -- descriptions ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._footprint import frame as _frame
 from ._footprint.estimate import FieldFootprint, Footprint, estimate_footprint
+from ._footprint.fit import ClusterMemory, Fit, FitVerdict, NodeMemory, fit_verdict
 from ._footprint.frame import FRAME_COLUMNS, footprint_frame
 from ._format import human_bytes
 from ._public import publish as _publish
@@ -29,10 +30,15 @@ if TYPE_CHECKING:
 __all__ = [
     "FRAME_COLUMNS",
     "STYLED_COLUMNS",
+    "ClusterMemory",
     "FieldFootprint",
+    "Fit",
+    "FitVerdict",
     "Footprint",
+    "NodeMemory",
     "compare_selections",
     "estimate_footprint",
+    "fit_verdict",
     "footprint_frame",
     "human_bytes",
     "plot",
@@ -43,7 +49,8 @@ __all__ = [
 def compare_selections(
     a: Footprint, b: Footprint, labels: tuple[str, str] = ("all fields", "selection")
 ) -> pd.DataFrame:
-    """Two estimates side by side: resident bytes per field, the overhead, and a ``total`` row.
+    """Two estimates side by side: resident bytes per field, the per-row overhead, the fixed cost
+    of a load, and a ``total`` row.
 
     A field counts in a column only if that estimate selects it. ``saving_bytes`` = a - b,
     ``saving_pct`` = the saving as a percentage of a (NaN where a is 0). Typical use: ``a`` with
@@ -56,9 +63,9 @@ def compare_selections(
     names += [f.name for f in b.fields if f.name not in set(names)]
     cost_a = {f.name: f.bytes for f in a.fields if f.selected}
     cost_b = {f.name: f.bytes for f in b.fields if f.selected}
-    index = [*names, _frame.OVERHEAD_ROW, _frame.TOTAL_ROW]
-    col_a = [cost_a.get(n, 0) for n in names] + [a.overhead_bytes, a.total_selected]
-    col_b = [cost_b.get(n, 0) for n in names] + [b.overhead_bytes, b.total_selected]
+    index = [*names, _frame.OVERHEAD_ROW, _frame.FIXED_ROW, _frame.TOTAL_ROW]
+    col_a = [cost_a.get(n, 0) for n in names] + [a.overhead_bytes - a.fixed_bytes, a.fixed_bytes, a.total_selected]
+    col_b = [cost_b.get(n, 0) for n in names] + [b.overhead_bytes - b.fixed_bytes, b.fixed_bytes, b.total_selected]
     df: pd.DataFrame = pd.DataFrame(
         {label_a: col_a, label_b: col_b}, index=pd.Index(index, name="field"), dtype="int64"
     )
@@ -136,7 +143,7 @@ def styled(df: pd.DataFrame, columns: Sequence[str] | None = None) -> Styler:
         formatters["saving_pct"] = _pct
     styler: Styler = df.style.format(formatters, na_rep="")  # type: ignore[arg-type]
     bar_cols = ["bytes"] if "bytes" in df.columns else [c for c in byte_cols if c != "saving_bytes"]
-    rows = [r for r in df.index if r not in (_frame.TOTAL_ROW, _frame.OVERHEAD_ROW)]
+    rows = [r for r in df.index if r not in (_frame.TOTAL_ROW, _frame.OVERHEAD_ROW, _frame.FIXED_ROW)]
     if bar_cols and rows:
         styler = styler.bar(subset=pd.IndexSlice[rows, bar_cols], color="#7aa6da", vmin=0)
     hidden: list[Hashable] = [c for c in df.columns if c not in shown]
@@ -146,10 +153,16 @@ def styled(df: pd.DataFrame, columns: Sequence[str] | None = None) -> Styler:
     styler = styler.set_table_styles([{"selector": "td, th", "props": [("white-space", "nowrap")]}], overwrite=False)
     caption = df.attrs.get("total_selected")
     if isinstance(caption, int):
-        styler = styler.set_caption(
+        text = (
             f"{df.attrs.get('collection', '')}: {human_bytes(caption)} selected (incl. overhead), "
             f"peak {human_bytes(df.attrs.get('peak_bytes'))}"
         )
+        if df.attrs.get("exact") is False:
+            text += f"; {df.attrs.get('basis', '')}"
+        fit = df.attrs.get("fit")
+        if isinstance(fit, dict):
+            text += f"; {fit.get('verdict')}: {fit.get('reason')}"
+        styler = styler.set_caption(text)
     return styler
 
 

@@ -34,6 +34,7 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -52,11 +53,7 @@ os.environ.pop("MILVUS_URI", None)  # pymilvus parses it at import time
 from pymilvus.grpc_gen import common_pb2, milvus_pb2, milvus_pb2_grpc, schema_pb2
 
 import asyncload
-
-try:  # the layout after the package move, then the one before it
-    from asyncload._servers import standalone as _standalone
-except ImportError:  # pragma: no cover
-    from asyncload import _standalone  # type: ignore[no-redef]
+from asyncload._servers import standalone as _standalone
 
 MILVUS_VERSION = _standalone.MILVUS_VERSION
 MilvusStandalone = _standalone.MilvusStandalone
@@ -475,11 +472,18 @@ def _estimate_summary(fp: Any) -> dict[str, Any]:
         "peak_bytes": fp.peak_bytes,
         "overhead_bytes": fp.overhead_bytes,
         "fields": {
-            f.name: {"bytes": f.bytes, "raw_bytes": f.raw_bytes, "peak_bytes": f.peak_bytes, "basis": f.basis}
+            f.name: {
+                "bytes": f.bytes,
+                "raw_bytes": f.raw_bytes,
+                "peak_bytes": f.peak_bytes,
+                "basis": f.basis,
+                # the mean value size the estimate used (older asyncload: the raw column per row)
+                "value_bytes": getattr(f, "value_bytes", f.raw_bytes / f.rows if f.rows else None),
+            }
             for f in fp.fields
         },
     }
-    for name in ("low_bytes", "high_bytes", "peak_low_bytes", "peak_high_bytes", "basis"):
+    for name in ("total_low", "total_high", "peak_low_bytes", "peak_high_bytes", "fixed_bytes", "segments"):
         if hasattr(fp, name):
             out[name] = getattr(fp, name)
     return out
@@ -535,12 +539,27 @@ class _Restarted(MilvusStandalone):
         self._reuse = str(data_dir)
 
     def _launch(self, bin_dir: Path) -> None:
-        mkdtemp = _standalone.tempfile.mkdtemp
-        _standalone.tempfile.mkdtemp = lambda *a, **k: self._reuse  # type: ignore[assignment]
+        mkdtemp = tempfile.mkdtemp  # the launcher names its data dir with it: hand it the old one
+        tempfile.mkdtemp = lambda *a, **k: self._reuse  # type: ignore[assignment]
         try:
             super()._launch(bin_dir)
         finally:
-            _standalone.tempfile.mkdtemp = mkdtemp  # type: ignore[assignment]
+            tempfile.mkdtemp = mkdtemp
+
+
+def _restarted(data_dir: Path) -> MilvusStandalone:
+    """Start a server on ``data_dir``; when the stopped server's etcd session has not expired yet
+    ("CompareAndSwap error ... for key: rootcoord", the new server panics), wait and try again."""
+    for attempt in range(4):
+        server = _Restarted(data_dir, startup_timeout=180, stop_grace=10)
+        try:
+            return server.start()
+        except _standalone.MilvusStandaloneError as exc:
+            if attempt == 3:
+                raise
+            print(f"    restart failed ({str(exc)[:120]}...); again in 30 s", flush=True)
+            time.sleep(30)
+    raise AssertionError("unreachable")
 
 
 def measure(case: Case, rows: int, repeat: int, base_dir: str | None) -> Run:
@@ -555,7 +574,7 @@ def measure(case: Case, rows: int, repeat: int, base_dir: str | None) -> Run:
         raise
     writer.stop()
     try:
-        with _Restarted(data_dir, startup_timeout=180, stop_grace=10) as server:
+        with _restarted(data_dir) as server:
             pgid = server.pid
             assert pgid is not None
             before_fp, after_fp, after, peak, load_seconds, extra = anyio.run(
@@ -637,6 +656,121 @@ def print_table(rows: Sequence[dict[str, Any]], out: Callable[[str], None] = pri
         )
 
 
+# ------------------------------------------------------------------------- fixture and replay
+def _fixture_case(case: Case, result: dict[str, Any]) -> dict[str, Any]:
+    """One measured schema as tests/fixtures/footprint_measured.json holds it: enough to rebuild the
+    schema, the index and the sample the estimator saw, and the measured medians and repeats."""
+    vector = next(f for f in case.fields if f.dtype.endswith("Vector"))
+    after = result["estimate_after"]["fields"]
+    values = {
+        name: entry["value_bytes"]
+        for name, entry in after.items()
+        if str(entry["basis"]).startswith("sampled") and entry["value_bytes"] is not None
+    }
+    return {
+        "case": case.name,
+        "note": case.note,
+        "rows": result["rows"],
+        "segments": case.segments,
+        "dynamic": case.dynamic,
+        "fields": [
+            {
+                "name": f.name,
+                "dtype": asyncload.DataType.from_wire(getattr(DT, f.dtype)).name,
+                "is_primary": f.gen == "id",
+                "dim": f.dim,
+                "max_length": f.max_length,
+                "element_type": None
+                if f.element_type is None
+                else asyncload.DataType.from_wire(getattr(DT, f.element_type)).name,
+                "max_capacity": f.max_capacity,
+            }
+            for f in case.fields
+        ],
+        "index": {
+            "field": vector.name,
+            "index_type": case.index_type,
+            "params": {k: str(v) for k, v in case.index_params.items()},
+            "metric_type": case.metric,
+        },
+        "sampled_value_bytes": values,
+        "measured_steady_bytes": result["measured_steady"],
+        "measured_peak_bytes": result["measured_peak"],
+        "measured_steady_repeats": result["measured_steady_all"],
+        "measured_peak_repeats": result["measured_peak_all"],
+        "idle_spread_bytes": result["idle_spread_max"],
+    }
+
+
+def replay(entry: dict[str, Any]) -> tuple[Any, Any]:
+    """The pure estimator on a fixture case: (schema only, with the sample the loaded run saw)."""
+    from asyncload._footprint.estimate import estimate_footprint
+
+    fields = tuple(
+        asyncload.FieldSchema(
+            f["name"],
+            asyncload.DataType[f["dtype"]],
+            is_primary=f["is_primary"],
+            dim=f["dim"],
+            max_length=f["max_length"],
+            element_type=None if f["element_type"] is None else asyncload.DataType[f["element_type"]],
+            max_capacity=f["max_capacity"],
+        )
+        for f in entry["fields"]
+    )
+    schema = asyncload.CollectionSchema(entry["case"], fields, enable_dynamic_field=entry["dynamic"])
+    idx = entry["index"]
+    params = {"index_type": idx["index_type"], "metric_type": idx["metric_type"], **idx["params"]}
+    indexes = [asyncload.IndexInfo(idx["field"], idx["field"], idx["index_type"], idx["metric_type"], params)]
+    # a sample of one value of the mean size: the estimator uses only the mean
+    samples = {name: [round(v)] for name, v in entry["sampled_value_bytes"].items()}
+    common: dict[str, Any] = {"rows": entry["rows"], "indexes": indexes, "segments": entry["segments"]}
+    return estimate_footprint(schema, **common), estimate_footprint(schema, samples=samples, **common)
+
+
+def print_markdown(fixture: dict[str, Any]) -> None:
+    """The docs/footprint.md table: measured figures and the current estimator's ratios."""
+    print(
+        "| schema | rows | index | measured steady MB (repeats) | measured peak MB (repeats) "
+        "| steady before | steady after | peak before | peak after | range before (MB) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for entry in fixture["cases"]:
+        before, after = replay(entry)
+        steady, peak = entry["measured_steady_bytes"], entry["measured_peak_bytes"]
+        idx = entry["index"]
+        params = ",".join(f"{k}={v}" for k, v in idx["params"].items())
+        label = idx["index_type"] + (f"({params})" if params else "")
+        if entry["segments"] > 1:
+            label += f", {entry['segments']} segments"
+        reps = ", ".join(f"{v / MB:.0f}" for v in entry["measured_steady_repeats"])
+        peaks = ", ".join(f"{v / MB:.0f}" for v in entry["measured_peak_repeats"])
+        span = "point" if before.exact else f"{before.total_low / MB:.0f} .. {before.total_high / MB:,.0f}"
+        print(
+            f"| {entry['case']} | {entry['rows']:,} | {label} | {steady / MB:.1f} ({reps}) | {peak / MB:.1f} ({peaks}) "
+            f"| {before.total_selected / steady:.2f} | {after.total_selected / steady:.2f} "
+            f"| {before.peak_bytes / peak:.2f} | {after.peak_bytes / peak:.2f} | {span} |"
+        )
+
+
+def print_replay(fixture: dict[str, Any]) -> None:
+    """Ratios of the current estimator against a stored measurement (no server needed)."""
+    print(f"measured on Milvus {fixture['milvus_version']}, {fixture['date']}; estimate = this checkout's estimator")
+    print(
+        f"{'schema':<14} {'rows':>9} {'steady MB':>10} {'peak MB':>9} {'st/bef':>7} {'st/aft':>7} "
+        f"{'pk/bef':>7} {'pk/aft':>7} {'low..high (MB, before)':>24}"
+    )
+    for entry in fixture["cases"]:
+        before, after = replay(entry)
+        steady, peak = entry["measured_steady_bytes"], entry["measured_peak_bytes"]
+        print(
+            f"{entry['case']:<14} {entry['rows']:>9} {steady / MB:>10.1f} {peak / MB:>9.1f} "
+            f"{before.total_selected / steady:>7.2f} {after.total_selected / steady:>7.2f} "
+            f"{before.peak_bytes / peak:>7.2f} {after.peak_bytes / peak:>7.2f} "
+            f"{before.total_low / MB:>11.1f}..{before.total_high / MB:<11.1f}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=None, help="fresh servers per schema (default 3, quick 1)")
@@ -645,7 +779,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", default="", help="write every raw figure to this file")
     parser.add_argument("--jobs", type=int, default=2, help="measurements at a time (each its own server)")
     parser.add_argument("--base-dir", default=None, help="where the servers' data dirs go")
+    parser.add_argument("--fixture", default="", help="with --from-json: write the test fixture here")
+    parser.add_argument("--from-json", default="", help="no servers: use this --json file of an earlier run")
+    parser.add_argument("--replay", default="", help="no servers: the current estimator against this fixture")
+    parser.add_argument("--markdown", action="store_true", help="with --replay: the docs table")
     args = parser.parse_args(argv)
+    if args.replay:
+        stored = json.loads(Path(args.replay).read_text())
+        print_markdown(stored) if args.markdown else print_replay(stored)
+        return 0
+    if args.from_json:
+        run = json.loads(Path(args.from_json).read_text())
+        by_name = {c.name: c for c in CASES}
+        fixture = {
+            "provenance": f"benchmarks/bench_footprint_accuracy.py, {run['repeats']} repeat(s), "
+            f"{'quick' if run['quick'] else 'full'} run of {run['run_seconds'] // 60} min; {run['method']}",
+            "milvus_version": run["milvus_version"],
+            "date": run["date"],
+            "cases": [_fixture_case(by_name[r["case"]], r) for r in run["cases"] if not r.get("failed")],
+        }
+        Path(args.fixture or "footprint_measured.json").write_text(json.dumps(fixture, indent=1) + "\n")
+        print_replay(fixture)
+        return 0
     reason = standalone_available()
     if reason is not None:
         print(f"skipped: {reason}")
@@ -669,7 +824,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             run = measure(case, rows_of[case.name], repeat, args.base_dir)
         except Exception as exc:  # one failed measurement must not lose the others
-            print(f"  {case.name} #{repeat}: FAILED {exc!r}", flush=True)
+            print(f"  {case.name} #{repeat}: FAILED {str(exc)[:300]!r}", flush=True)
             with lock:
                 failed[case.name] += 1
             return

@@ -175,9 +175,25 @@ def test_status(lite: str) -> None:
     doc = run_json("status", "--uri", lite)  # global options after the command too
     assert doc["uri"] == f"embedded Milvus Lite at {lite}"
     books, films = doc["collections"]
-    assert set(books) == {"name", "state", "percent", "rows", "estimated_bytes", "estimated_from"}
+    assert set(books) == {
+        "name",
+        "state",
+        "percent",
+        "rows",
+        "estimated_bytes",
+        "estimated_from",
+        "estimated_low",
+        "estimated_high",
+        "fit",
+    }
     assert (books["name"], books["state"], books["percent"], books["rows"]) == ("books", "NOT_LOAD", 0, 2_000)
     assert books["estimated_bytes"] > 2_000 * 8 * 4 and films["name"] == "films"
+    # not loaded, so not sampled: the VarChar and JSON fields make the figure a schema range
+    assert books["estimated_from"] == "schema range"
+    assert books["estimated_low"] < books["estimated_bytes"] < books["estimated_high"]
+    assert books["fit"] == "unknown", "Milvus Lite does not report its memory: never a guess"
+    assert re.search(r"books\s.*\S+ \w?i?B \*\s+unknown", result.stdout)
+    assert "not sampled (not loaded: nothing to sample): a typical value inside a schema range" in result.stdout
 
 
 def test_uri_from_the_environment_and_the_trio_backend(lite: str) -> None:
@@ -191,8 +207,12 @@ def test_footprint(lite: str) -> None:
     assert "books: 2,000 rows" in result.stdout
     assert re.search(r"^vec\s+FloatVector\(8\)\s+FLAT.*yes", result.stdout, re.M)
     assert re.search(r"^title\s+VarChar.*\bno\b", result.stdout, re.M)
-    for label in ("selected fields", "per-row overhead", "total", "peak while loading"):
+    for label in ("selected fields", "per-row overhead", "fixed", "total", "peak while loading", "fits?"):
         assert label in result.stdout
+    assert re.search(r"fits\?\s+unknown\s+unknown: the server does not report its memory", result.stdout)
+    everything = run("--uri", lite, "footprint", "books")
+    assert re.search(r"^title\s+VarChar.*\.\..*schema range", everything.stdout, re.M)
+    assert re.search(r"schema range\s+\S+ \w?i?B\.\.\S+ \w?i?B\s+not sampled: title, \$meta", everything.stdout)
 
     doc = run_json("--uri", lite, "footprint", "books", "--fields", "id,vec", "--skip-dynamic", "--replicas", "2")
     assert doc["collection"] == "books" and doc["rows"] == 2_000 and doc["replica_number"] == 2
@@ -202,6 +222,9 @@ def test_footprint(lite: str) -> None:
     assert fields["vec"]["dtype"] == "FloatVector" and fields["vec"]["raw_bytes"] == 2 * 2_000 * 8 * 4
     totals = doc["totals"]
     assert totals["total_selected"] == totals["selected_bytes"] + totals["overhead_bytes"]
+    assert 0 < totals["fixed_bytes"] < totals["overhead_bytes"]
+    assert totals["exact"] is True, "id and vec are fixed width"
+    assert doc["fit"]["verdict"] == "unknown" and doc["fit"]["capacity_bytes"] is None
     assert totals["total_all"] > totals["total_selected"] and isinstance(doc["assumptions"], list)
 
 

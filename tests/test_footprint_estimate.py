@@ -14,6 +14,14 @@ from hypothesis import strategies as st
 
 from asyncload._footprint.estimate import (
     BLOOM_BITS_PER_ROW,
+    FIXED_LOAD_BYTES,
+    PEAK_SHARE,
+    PK_OFFSET_BYTES,
+    RAW_COLUMN_FACTOR,
+    RAW_PEAK_SHARE,
+    RAW_PEAK_SHARE_BY_TYPE,
+    SEGMENT_BYTES,
+    VALUE_OVERHEAD_BYTES,
     Footprint,
     estimate_footprint,
 )
@@ -22,9 +30,35 @@ from asyncload._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, Fi
 N = 1000
 D = 128
 PK = FieldSchema("id", DataType.INT64, is_primary=True)
-# timestamps 16 B/row + bloom filter ceil(N * ln(1/0.001) / ln(2)^2 / 8) = ceil(1797.19) = 1798
-OVERHEAD = N * 16 + math.ceil(N * math.log(1 / 0.001) / math.log(2) ** 2 / 8)
+# timestamps 16 B/row + the pk offset map + bloom filter ceil(N * ln(1/0.001) / ln(2)^2 / 8) = 1798
+BLOOM = math.ceil(N * math.log(1 / 0.001) / math.log(2) ** 2 / 8)
+ROW_OVERHEAD = N * (16 + PK_OFFSET_BYTES) + BLOOM
+# what a load costs whatever its rows: one load, one sealed segment
+FIXED = FIXED_LOAD_BYTES + SEGMENT_BYTES
+OVERHEAD = ROW_OVERHEAD + FIXED  # paid whatever the fields
 RAW_F32 = N * D * 4  # 512_000
+
+
+def resident(dtype: DataType, raw: int, rows: int = N) -> int:
+    """A raw column loaded without an index (not the primary key, not a vector): the column x
+    its measured factor + the per-value bookkeeping of variable-length values."""
+    return math.ceil(raw * RAW_COLUMN_FACTOR.get(dtype, 1.0)) + rows * VALUE_OVERHEAD_BYTES.get(dtype, 0)
+
+
+def raw_peak(dtype: DataType, resident_bytes: int) -> int:
+    return peak(resident_bytes, RAW_PEAK_SHARE_BY_TYPE.get(dtype, RAW_PEAK_SHARE))
+
+
+# a VarChar(64) without a sample: typical 32 B a value; $meta typical 512 B; Int32 4 B
+TITLE = resident(DataType.VARCHAR, N * 32)
+META = resident(DataType.JSON, N * 512)
+INT32 = resident(DataType.INT32, N * 4)
+INT64 = resident(DataType.INT64, N * 8)
+
+
+def peak(resident: int, share: float = RAW_PEAK_SHARE) -> int:
+    """Resident bytes + the share of them that passes through a second time while loading."""
+    return resident + math.ceil(resident * share)
 
 
 def hnsw_graph(m: int, n: int = N) -> int:
@@ -55,14 +89,28 @@ def index(index_type: str, field: str = "vec", **params: str) -> IndexInfo:
 # --- overhead ---------------------------------------------------------------------------------
 
 
-def test_overhead_is_timestamps_and_bloom_filter() -> None:
-    assert OVERHEAD == 16_000 + 1798
+def test_overhead_is_timestamps_pk_map_and_bloom_filter() -> None:
+    assert BLOOM == 1798
     assert math.isclose(BLOOM_BITS_PER_ROW, 14.3775, abs_tol=1e-4)  # ~1.44 * log2(1000)
     fp = estimate()
     assert fp.overhead_bytes == OVERHEAD
     assert fp.fields[0].bytes == N * 8
+    assert (fp.fixed_bytes, fp.segments) == (FIXED, 1)
     assert fp.total_selected == N * 8 + OVERHEAD
-    assert estimate(rows=0).total_selected == 0
+    assert fp.peak_bytes == peak(N * 8) + peak(ROW_OVERHEAD) + FIXED
+    empty = estimate(rows=0)
+    assert (empty.total_selected, empty.peak_bytes, empty.segments) == (0, 0, 0)
+
+
+def test_fixed_cost_grows_with_the_sealed_segments() -> None:
+    four = estimate(rows=N, segments=4)
+    assert four.fixed_bytes == FIXED_LOAD_BYTES + 4 * SEGMENT_BYTES
+    assert four.total_selected - estimate(segments=1).total_selected == 3 * SEGMENT_BYTES
+    # derived from the raw size when not given: one segment a 512 MiB of raw data
+    big = estimate(vec(), rows=3_000_000)  # 3M x 512 B = 1.43 GiB of vectors
+    assert big.segments == 3
+    with pytest.raises(ValueError, match="segments"):
+        estimate(segments=-1)
 
 
 # --- raw columns ------------------------------------------------------------------------------
@@ -83,13 +131,18 @@ def test_overhead_is_timestamps_and_bloom_filter() -> None:
 )
 def test_fixed_width_scalars(dtype: DataType, expected: int) -> None:
     f = estimate(FieldSchema("x", dtype)).field("x")
-    assert (f.raw_bytes, f.index_bytes, f.bytes, f.peak_bytes) == (expected, 0, expected, expected)
+    held = resident(dtype, expected)
+    assert held == math.ceil(expected * RAW_COLUMN_FACTOR.get(dtype, 1.0))
+    assert (f.raw_bytes, f.index_bytes, f.bytes, f.peak_bytes) == (expected, 0, held, raw_peak(dtype, held))
+    assert (f.low_bytes, f.high_bytes, f.is_range, f.value_bytes) == (held, held, False, None)
     assert f.basis == "fixed width"
     assert f.index_type is None
 
 
 def test_nullable_adds_one_validity_byte_per_row() -> None:
-    assert estimate(FieldSchema("x", DataType.INT32, nullable=True)).field("x").bytes == N * 4 + N
+    f = estimate(FieldSchema("x", DataType.INT32, nullable=True)).field("x")
+    assert f.raw_bytes == N * 4 + N
+    assert f.bytes == resident(DataType.INT32, N * 4 + N)
 
 
 @pytest.mark.parametrize(
@@ -116,25 +169,47 @@ def test_vector_without_dim_counts_zero_and_says_so() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "expected"),
+    ("field", "low", "typical", "high"),
     [
-        (FieldSchema("s", DataType.VARCHAR, max_length=64), N * 64),  # min(64, 256)
-        (FieldSchema("s", DataType.VARCHAR, max_length=65_535), N * 256),  # min(65535, 256)
-        (FieldSchema("s", DataType.VARCHAR), N * 256),  # no max_length
-        (FieldSchema("s", DataType.STRING, max_length=100), N * 100),
-        (FieldSchema("s", DataType.TEXT, max_length=1000), N * 256),
-        (FieldSchema("s", DataType.JSON), N * 512),
-        (FieldSchema("s", DataType.ARRAY, element_type=DataType.INT64, max_capacity=8), N * 512),
-        (FieldSchema("s", DataType.GEOMETRY), N * 512),
-        (FieldSchema("s", DataType.SPARSE_FLOAT_VECTOR), N * 512),  # 64 non-zeros x 8 B
+        # VarChar: 0 .. max_length a value, typical half of max_length (at most 256), + offsets
+        (FieldSchema("s", DataType.VARCHAR, max_length=64), 0, 32, 64),
+        (FieldSchema("s", DataType.VARCHAR, max_length=65_535), 0, 256, 65_535),
+        (FieldSchema("s", DataType.VARCHAR), 0, 256, 65_535),  # no max_length: the largest allowed
+        (FieldSchema("s", DataType.STRING, max_length=100), 0, 50, 100),
+        (FieldSchema("s", DataType.TEXT, max_length=1000), 0, 256, 1000),
+        # JSON: "{}" .. the server's 64 KiB cap, typical 512
+        (FieldSchema("s", DataType.JSON), 2, 512, 65_536),
+        (FieldSchema("s", DataType.GEOMETRY), 2, 512, 65_536),
+        # Array: empty .. max_capacity x element width; typical 512 or less
+        (FieldSchema("s", DataType.ARRAY, element_type=DataType.INT64, max_capacity=8), 0, 64, 64),
+        (FieldSchema("s", DataType.ARRAY, element_type=DataType.INT32, max_capacity=1000), 0, 512, 4000),
+        (
+            FieldSchema("s", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=10, max_length=20),
+            0,
+            200,
+            200,
+        ),
+        # sparse: no schema bound; 64 non-zeros x 8 B typical, 16x that as the high end
+        (FieldSchema("s", DataType.SPARSE_FLOAT_VECTOR), 0, 512, 512 * 16),
     ],
 )
-def test_variable_length_schema_defaults(field: FieldSchema, expected: int) -> None:
+def test_variable_length_without_a_sample_is_a_schema_range(
+    field: FieldSchema, low: int, typical: int, high: int
+) -> None:
     fp = estimate(field)
     f = fp.field("s")
-    assert f.raw_bytes == f.bytes == expected
-    assert f.basis == "schema default"
-    assert any(a.startswith("s: no sample") for a in fp.assumptions)
+    assert f.raw_bytes == N * typical
+    assert f.bytes == resident(field.dtype, N * typical)
+    assert (f.low_bytes, f.high_bytes) == (resident(field.dtype, N * low), resident(field.dtype, N * high))
+    peaks = (f.peak_low_bytes, f.peak_bytes, f.peak_high_bytes)
+    assert peaks == tuple(raw_peak(field.dtype, b) for b in (f.low_bytes, f.bytes, f.high_bytes))
+    assert f.basis == "schema range"
+    assert f.value_bytes == typical
+    assert f.is_range == (low != high)
+    assert fp.range_fields == ("s",) and not fp.exact
+    assert fp.total_low == fp.total_selected - f.bytes + f.low_bytes
+    assert fp.total_high == fp.total_selected - f.bytes + f.high_bytes
+    assert any(a.startswith("s: no sample; schema range") for a in fp.assumptions)
 
 
 def test_samples_mean_times_rows() -> None:
@@ -143,25 +218,30 @@ def test_samples_mean_times_rows() -> None:
         FieldSchema("tags", DataType.ARRAY, element_type=DataType.VARCHAR),
         samples={"title": [10, 20, 33], "tags": [100, 0]},
     )
-    assert fp.field("title").bytes == N * (10 + 20 + 33) // 3  # mean 21 -> 21_000
-    assert fp.field("tags").bytes == N * (100 + 0) // 2  # 50_000
+    assert fp.field("title").raw_bytes == N * (10 + 20 + 33) // 3  # mean 21 -> 21_000
+    assert fp.field("tags").raw_bytes == N * (100 + 0) // 2  # 50_000
+    assert fp.field("title").bytes == resident(DataType.VARCHAR, 21_000)
+    assert fp.field("tags").bytes == resident(DataType.ARRAY, 50_000)
     assert fp.field("title").basis == "sampled 3 rows"
+    assert fp.field("title").value_bytes == 21
     assert not any("no sample" in a for a in fp.assumptions)
+    assert fp.exact and fp.sampled_fields == ("title", "tags")
 
 
 def test_sample_mean_rounds_up() -> None:
     f = estimate(FieldSchema("s", DataType.JSON), rows=3, samples={"s": [1, 2]}).field("s")
-    assert f.bytes == 5  # ceil(1.5 * 3) = ceil(4.5)
+    assert f.raw_bytes == 5  # ceil(1.5 * 3) = ceil(4.5)
+    assert f.bytes == resident(DataType.JSON, 5, rows=3)
 
 
 def test_empty_sample_falls_back_to_schema_default() -> None:
     f = estimate(FieldSchema("s", DataType.VARCHAR, max_length=64), samples={"s": []}).field("s")
-    assert (f.bytes, f.basis) == (N * 64, "schema default")
+    assert (f.bytes, f.basis) == (TITLE, "schema range")
 
 
 def test_samples_are_ignored_for_fixed_width_and_unknown_names() -> None:
     fp = estimate(FieldSchema("x", DataType.INT32), samples={"x": [999], "nope": [1]})
-    assert fp.field("x").bytes == N * 4
+    assert fp.field("x").raw_bytes == N * 4
 
 
 def test_negative_sample_size_is_refused() -> None:
@@ -180,8 +260,9 @@ def test_dynamic_field_is_json_sampled_under_its_name() -> None:
     fp = estimate(dynamic=True, samples={DYNAMIC_FIELD_NAME: [30, 50]})
     meta = fp.field(DYNAMIC_FIELD_NAME)
     assert meta.dtype is DataType.JSON
-    assert meta.bytes == N * 40
-    assert meta.peak_bytes == 2 * N * 40  # JSON is counted twice while loading
+    assert meta.raw_bytes == N * 40
+    assert meta.bytes == resident(DataType.JSON, N * 40)
+    assert meta.peak_bytes == raw_peak(DataType.JSON, meta.bytes)
 
 
 def test_declared_dynamic_field_is_not_duplicated() -> None:
@@ -193,16 +274,22 @@ def test_declared_dynamic_field_is_not_duplicated() -> None:
 # --- peak while loading -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("dtype", "factor"),
-    [(DataType.VARCHAR, 2), (DataType.STRING, 2), (DataType.JSON, 2), (DataType.ARRAY, 1)],
-)
-def test_peak_doubles_varchar_string_and_json(dtype: DataType, factor: int) -> None:
+@pytest.mark.parametrize("dtype", [DataType.VARCHAR, DataType.STRING, DataType.JSON, DataType.ARRAY])
+def test_raw_columns_pass_through_again_by_their_measured_share(dtype: DataType) -> None:
     fp = estimate(FieldSchema("s", dtype), samples={"s": [100]})
     f = fp.field("s")
-    assert f.bytes == N * 100
-    assert f.peak_bytes == factor * N * 100
-    assert fp.peak_bytes == N * 8 + factor * N * 100 + OVERHEAD
+    assert f.bytes == resident(dtype, N * 100)
+    assert f.peak_bytes == raw_peak(dtype, f.bytes)
+    assert fp.peak_bytes == peak(N * 8) + f.peak_bytes + peak(ROW_OVERHEAD) + FIXED
+
+
+@pytest.mark.parametrize(("index_type", "share"), sorted(PEAK_SHARE.items()))
+def test_an_index_passes_through_by_its_measured_share(index_type: str, share: float) -> None:
+    dtype = DataType.BINARY_VECTOR if index_type.startswith("BIN_") else DataType.FLOAT_VECTOR
+    f = estimate(vec(dtype), indexes=[index(index_type, M="16", m="16", nlist="128")]).field("vec")
+    assert f.peak_bytes == f.bytes + math.ceil(f.bytes * share)
+    unknown = estimate(vec(), indexes=[index("GPU_CAGRA")]).field("vec")
+    assert unknown.peak_bytes == 2 * unknown.bytes, "an index not measured: a full second copy"
 
 
 # --- vector indexes ---------------------------------------------------------------------------
@@ -363,15 +450,15 @@ def test_indexes_of_unknown_fields_are_ignored() -> None:
         (FieldSchema("s", DataType.INT64), index("STL_SORT", "s"), N * 20, N * 20),
         (FieldSchema("s", DataType.INT16), index("STL_SORT", "s"), N * 20, N * 20),
         # strings + 8 B id per row; keeps the raw data
-        (FieldSchema("s", DataType.VARCHAR, max_length=64), index("Trie", "s"), N * 64 + N * 8, N * 72),
+        (FieldSchema("s", DataType.VARCHAR, max_length=64), index("Trie", "s"), N * 32 + N * 8, N * 32 + N * 8),
         # roaring bitmaps ~2 B/row + the values; keeps the raw data
         (FieldSchema("s", DataType.BOOL), index("BITMAP", "s"), N * 1 + N * 2, N * 3),
         # postings ~ the column, and the raw column is loaded beside it
-        (FieldSchema("s", DataType.INT64), index("INVERTED", "s"), N * 8, N * 8 + N * 8),
-        (FieldSchema("s", DataType.INT64), index("HYBRID", "s"), N * 8, N * 16),
-        (FieldSchema("s", DataType.INT64), index("AUTOINDEX", "s"), N * 8, N * 16),
+        (FieldSchema("s", DataType.INT64), index("INVERTED", "s"), N * 8, N * 8 + INT64),
+        (FieldSchema("s", DataType.INT64), index("HYBRID", "s"), N * 8, N * 8 + INT64),
+        (FieldSchema("s", DataType.INT64), index("AUTOINDEX", "s"), N * 8, N * 8 + INT64),
         # unknown scalar index: only the raw column
-        (FieldSchema("s", DataType.VARCHAR, max_length=64), index("NGRAM", "s"), 0, N * 64),
+        (FieldSchema("s", DataType.VARCHAR, max_length=64), index("NGRAM", "s"), 0, TITLE),
     ],
 )
 def test_scalar_indexes(field: FieldSchema, idx: IndexInfo, expected_index: int, expected_bytes: int) -> None:
@@ -381,16 +468,15 @@ def test_scalar_indexes(field: FieldSchema, idx: IndexInfo, expected_index: int,
 
 def test_stl_sort_on_strings() -> None:
     f = estimate(FieldSchema("s", DataType.VARCHAR), indexes=[index("STL_SORT", "s")], samples={"s": [10]})
-    assert f.field("s").bytes == N * 10 + N * 20
+    assert f.field("s").bytes == N * 10 + N * 20  # the index keeps the strings: no raw column
 
 
-def test_inverted_varchar_peak_doubles_only_the_raw_column() -> None:
+def test_inverted_varchar_keeps_the_raw_column_beside_the_index() -> None:
     f = estimate(FieldSchema("s", DataType.VARCHAR), indexes=[index("INVERTED", "s")], samples={"s": [50]})
     s = f.field("s")
-    assert s.bytes == 50_000 + 50_000
-    assert s.peak_bytes == 50_000 + 50_000 + 50_000
-    trie = estimate(FieldSchema("s", DataType.VARCHAR), indexes=[index("Trie", "s")], samples={"s": [50]})
-    assert trie.field("s").peak_bytes == trie.field("s").bytes  # raw column not loaded
+    column = resident(DataType.VARCHAR, N * 50)
+    assert s.bytes == N * 50 + column
+    assert s.peak_bytes == s.bytes + math.ceil(N * 50 * 1.0 + column * RAW_PEAK_SHARE)  # INVERTED: not measured
 
 
 # --- selection --------------------------------------------------------------------------------
@@ -403,7 +489,7 @@ def _three_fields() -> list[FieldSchema]:
 def test_all_fields_selected_by_default_dynamic_included() -> None:
     fp = estimate(*_three_fields(), dynamic=True)
     assert all(f.selected for f in fp.fields)
-    expected = N * 8 + RAW_F32 + N * 64 + N * 4 + N * 512
+    expected = N * 8 + RAW_F32 + TITLE + INT32 + META
     assert fp.selected_bytes == fp.all_bytes == expected
     assert fp.total_selected == expected + OVERHEAD == fp.total_all
 
@@ -411,9 +497,10 @@ def test_all_fields_selected_by_default_dynamic_included() -> None:
 def test_load_fields_selects_and_keeps_dynamic_unless_skipped() -> None:
     fp = estimate(*_three_fields(), dynamic=True, load_fields=["id", "vec"])
     assert {f.name for f in fp.selected_fields} == {"id", "vec", DYNAMIC_FIELD_NAME}
-    assert fp.selected_bytes == N * 8 + RAW_F32 + N * 512
-    assert fp.all_bytes == N * 8 + RAW_F32 + N * 64 + N * 4 + N * 512
-    assert fp.field("title").bytes == N * 64  # reported, not counted
+    assert fp.selected_bytes == N * 8 + RAW_F32 + META
+    assert fp.all_bytes == N * 8 + RAW_F32 + TITLE + INT32 + META
+    assert fp.field("title").bytes == TITLE  # reported, not counted
+    assert fp.range_fields == (DYNAMIC_FIELD_NAME,), "only selected fields make the totals a range"
     skipped = estimate(*_three_fields(), dynamic=True, load_fields=["id", "vec"], skip_load_dynamic_field=True)
     assert skipped.selected_bytes == N * 8 + RAW_F32
     assert not skipped.field(DYNAMIC_FIELD_NAME).selected
@@ -434,7 +521,8 @@ def test_overhead_is_paid_whatever_the_selection() -> None:
     a = estimate(*_three_fields())
     b = estimate(*_three_fields(), load_fields=["id", "vec"])
     assert a.overhead_bytes == b.overhead_bytes == OVERHEAD
-    assert a.total_selected - b.total_selected == N * 64 + N * 4
+    assert a.fixed_bytes == b.fixed_bytes == FIXED
+    assert a.total_selected - b.total_selected == TITLE + INT32
 
 
 # --- replicas ---------------------------------------------------------------------------------
@@ -444,9 +532,10 @@ def test_every_figure_is_multiplied_by_the_replicas() -> None:
     one = estimate(vec(), indexes=[index("DISKANN")], samples={})
     three = estimate(vec(), indexes=[index("DISKANN")], replica_number=3)
     for a, b in zip(one.fields, three.fields, strict=True):
-        for attr in ("raw_bytes", "index_bytes", "bytes", "peak_bytes", "disk_bytes"):
+        for attr in ("raw_bytes", "index_bytes", "bytes", "peak_bytes", "disk_bytes", "low_bytes", "high_bytes"):
             assert getattr(b, attr) == 3 * getattr(a, attr), attr
     assert three.overhead_bytes == 3 * OVERHEAD
+    assert three.fixed_bytes == 3 * FIXED
     assert three.total_selected == 3 * one.total_selected
     assert three.replica_number == 3
 
@@ -462,8 +551,9 @@ def test_bad_arguments(kwargs: dict[str, int], match: str) -> None:
 
 def test_mmapped_field_costs_disk_not_memory() -> None:
     f = estimate(FieldSchema("s", DataType.VARCHAR, max_length=64, mmap=True)).field("s")
-    assert (f.bytes, f.disk_bytes, f.peak_bytes, f.mmap) == (0, N * 64, 0, True)
-    assert f.raw_bytes == N * 64
+    assert (f.bytes, f.disk_bytes, f.peak_bytes, f.mmap) == (0, N * 32, 0, True)
+    assert f.raw_bytes == N * 32
+    assert (f.low_bytes, f.high_bytes) == (0, 0), "mmap'd: no memory whatever the values"
 
 
 def test_mmapped_index_costs_disk_not_memory() -> None:
@@ -485,7 +575,7 @@ def test_field_mmap_does_not_move_an_index_that_keeps_the_raw_data() -> None:
 def test_inverted_index_mmap_leaves_the_raw_column_resident() -> None:
     idx = IndexInfo("s", "s", "INVERTED", params={"mmap.enabled": "true"})
     f = estimate(FieldSchema("s", DataType.INT64), indexes=[idx]).field("s")
-    assert (f.bytes, f.disk_bytes, f.mmap) == (N * 8, N * 8, True)
+    assert (f.bytes, f.disk_bytes, f.mmap) == (INT64, N * 8, True)
 
 
 def test_collection_mmap_applies_to_every_field_unless_a_field_says_false() -> None:
@@ -494,8 +584,8 @@ def test_collection_mmap_applies_to_every_field_unless_a_field_says_false() -> N
     assert fp.field("id").bytes == 0
     assert fp.field("vec").bytes == 0
     assert fp.field("vec").disk_bytes == RAW_F32
-    assert fp.field("n").bytes == N * 4
-    assert fp.selected_bytes == N * 4
+    assert fp.field("n").bytes == INT32
+    assert fp.selected_bytes == INT32
     assert fp.disk_bytes == N * 8 + RAW_F32
 
 
@@ -584,9 +674,15 @@ def test_totals_are_consistent(
     assert 0 <= fp.selected_bytes <= fp.all_bytes
     assert fp.selected_bytes == sum(f.bytes for f in fp.fields if f.selected)
     assert fp.total_selected == fp.selected_bytes + fp.overhead_bytes
+    assert fp.fixed_bytes <= fp.overhead_bytes
+    assert fp.total_low <= fp.total_selected <= fp.total_high
+    assert fp.peak_low_bytes <= fp.peak_bytes <= fp.peak_high_bytes
     assert fp.total_selected <= fp.peak_bytes
+    assert fp.exact == (not fp.range_fields)
     assert fp.total_selected == replicas * one.total_selected
     for f in fp.fields:
         assert f.bytes <= f.peak_bytes
+        assert f.low_bytes <= f.bytes <= f.high_bytes
+        assert f.is_range == (f.basis.startswith("schema range") and f.low_bytes != f.high_bytes)
         assert not (f.mmap and f.disk_bytes == 0 and f.raw_bytes > 0 and f.index_type is None)
         assert f.selected == (not skip if f.name == DYNAMIC_FIELD_NAME else f.name in load_fields)

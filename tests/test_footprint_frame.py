@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from asyncload._footprint.estimate import RAW_COLUMN_FACTOR, VALUE_OVERHEAD_BYTES
 from asyncload._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo
 from asyncload.footprint import (
     FRAME_COLUMNS,
@@ -36,6 +37,14 @@ SCHEMA = CollectionSchema(
 INDEXES = [IndexInfo("vec", "vec_idx", "FLAT")]
 
 
+def resident(dtype: DataType, raw: int) -> int:
+    """A raw column as the server holds it: x its measured factor + the per-value bookkeeping."""
+    return math.ceil(raw * RAW_COLUMN_FACTOR.get(dtype, 1.0)) + N * VALUE_OVERHEAD_BYTES.get(dtype, 0)
+
+
+TITLE = resident(DataType.VARCHAR, N * 32)  # VarChar(64) without a sample: typical 32 B a value
+
+
 def all_fields(**kwargs: Any) -> Footprint:
     return estimate_footprint(SCHEMA, rows=N, indexes=INDEXES, **kwargs)
 
@@ -54,6 +63,8 @@ def test_columns_index_and_dtypes() -> None:
         "index_type",
         "index_bytes",
         "bytes",
+        "low_bytes",
+        "high_bytes",
         "share",
         "is_primary",
         "is_vector",
@@ -67,7 +78,7 @@ def test_columns_index_and_dtypes() -> None:
     assert str(df["dim"].dtype) == "Int64"
     assert df.loc["vec", "dim"] == 128
     assert df["dim"].isna().tolist() == [True, False, True, True, True]
-    for col in ("rows", "raw_bytes", "index_bytes", "bytes", "peak_bytes", "disk_bytes"):
+    for col in ("rows", "raw_bytes", "index_bytes", "bytes", "low_bytes", "high_bytes", "peak_bytes", "disk_bytes"):
         assert df[col].dtype == "int64", col
     for col in ("is_primary", "is_vector", "selected", "mmap"):
         assert df[col].dtype == bool, col
@@ -83,8 +94,16 @@ def test_values_match_the_footprint() -> None:
     for f in fp.fields:
         assert df.loc[f.name, "bytes"] == f.bytes
         assert df.loc[f.name, "basis"] == f.basis
+        assert (df.loc[f.name, "low_bytes"], df.loc[f.name, "high_bytes"]) == (f.low_bytes, f.high_bytes)
     assert df.loc["vec", "bytes"] == N * 128 * 4
-    assert df.loc["title", "bytes"] == N * 64
+    assert df.loc["title", "bytes"] == TITLE
+    # not sampled: a range, from empty titles to titles of max_length 64
+    assert (df.loc["title", "low_bytes"], df.loc["title", "high_bytes"]) == (
+        resident(DataType.VARCHAR, 0),
+        resident(DataType.VARCHAR, N * 64),
+    )
+    assert df.loc["title", "basis"] == "schema range"
+    assert len(set(df.loc["vec", ["low_bytes", "bytes", "high_bytes"]].tolist())) == 1
 
 
 def test_attrs_hold_totals_and_assumptions() -> None:
@@ -102,6 +121,19 @@ def test_attrs_hold_totals_and_assumptions() -> None:
     assert attrs["collection"] == "docs"
     assert attrs["assumptions"] == list(fp.assumptions)
     assert any("no sample" in a for a in attrs["assumptions"])
+    assert (attrs["fixed_bytes"], attrs["segments"]) == (fp.fixed_bytes, 1)
+    assert attrs["total_low"] < attrs["total_selected"] < attrs["total_high"]
+    assert attrs["peak_low_bytes"] < attrs["peak_bytes"] < attrs["peak_high_bytes"]
+    assert attrs["exact"] is False
+    assert attrs["range_fields"] == ["title", DYNAMIC_FIELD_NAME]
+    assert attrs["sampled_fields"] == []
+    assert attrs["basis"].startswith("schema range (not sampled): title, $meta; total ")
+    sampled = footprint_frame(all_fields(samples={"title": [10], DYNAMIC_FIELD_NAME: [20]})).attrs
+    assert sampled["exact"] is True and sampled["total_low"] == sampled["total_selected"] == sampled["total_high"]
+    assert sampled["basis"] == "sampled: title, $meta"
+    assert footprint_frame(all_fields(load_fields=["id", "vec"], skip_load_dynamic_field=True)).attrs["basis"] == (
+        "fixed-width fields only: no sample needed"
+    )
 
 
 def test_share_sums_to_one_over_selected_fields() -> None:
@@ -121,14 +153,25 @@ def test_compare_selections_savings() -> None:
     a, b = all_fields(), selection()
     df = compare_selections(a, b)
     assert list(df.columns) == ["all fields", "selection", "saving_bytes", "saving_pct"]
-    assert list(df.index) == ["id", "vec", "title", "n", DYNAMIC_FIELD_NAME, "(per-row overhead)", "total"]
+    assert list(df.index) == [
+        "id",
+        "vec",
+        "title",
+        "n",
+        DYNAMIC_FIELD_NAME,
+        "(per-row overhead)",
+        "(fixed per load)",
+        "total",
+    ]
     assert df.loc["title", "selection"] == 0
-    assert df.loc["title", "saving_bytes"] == N * 64
+    assert df.loc["title", "saving_bytes"] == TITLE
     assert df.loc["title", "saving_pct"] == 100.0
     assert df.loc["vec", "saving_bytes"] == 0
     assert df.loc["(per-row overhead)", "saving_bytes"] == 0
-    # title 64 B + n 4 B + $meta 512 B per row are saved
-    saving = N * (64 + 4 + 512)
+    assert df.loc["(fixed per load)", "saving_bytes"] == 0
+    assert df.drop(index="total").sum()["all fields"] == a.total_selected
+    # title (typical 32 B) + n 4 B + $meta (typical 512 B) a row, as the server holds them, are saved
+    saving = TITLE + resident(DataType.INT32, N * 4) + resident(DataType.JSON, N * 512)
     assert df.loc["total", "all fields"] == a.total_selected
     assert df.loc["total", "selection"] == b.total_selected
     assert df.loc["total", "saving_bytes"] == saving

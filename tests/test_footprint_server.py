@@ -51,6 +51,7 @@ async def test_footprint_of_a_loaded_collection_uses_real_sizes(lite: str) -> No
     assert df.loc["score", "raw_bytes"] == ROWS * 4
     assert df.loc["title", "raw_bytes"] == expected_title_bytes()
     assert df.loc["$meta", "raw_bytes"] in expected_meta_bytes()
+    assert df.attrs["exact"] is True and df.attrs["sampled_fields"] == ["title", "$meta"]
     assert df.loc["vec", "index_type"] == "FLAT"
     assert df["selected"].all()
     assert df["share"].sum() == pytest.approx(1.0)
@@ -68,7 +69,9 @@ async def test_selection_follows_load_fields_and_the_dynamic_flag(lite: str) -> 
     assert partial.attrs["selected_bytes"] == partial.loc[["id", "vec"], "bytes"].sum()
     assert partial.attrs["selected_bytes"] < everything.attrs["selected_bytes"]
     assert partial.attrs["all_bytes"] == everything.attrs["all_bytes"]
-    assert "schema default" in str(everything.loc["title", "basis"]), "not loaded: schema defaults"
+    assert str(everything.loc["title", "basis"]) == "schema range", "not loaded: a schema range"
+    low, typical, high = everything.loc["title", ["low_bytes", "bytes", "high_bytes"]].tolist()
+    assert low < typical <= high
 
 
 async def test_footprint_refuses_what_load_collection_refuses(lite: str) -> None:

@@ -30,10 +30,26 @@ __all__ = [
     "BLOOM_FALSE_POSITIVE_RATE",
     "DEFAULT_HNSW_M",
     "DEFAULT_NLIST",
+    "DEFAULT_SEGMENT_BYTES",
     "DEFAULT_SPARSE_BYTES",
     "DEFAULT_STRING_BYTES",
     "DEFAULT_VARIABLE_BYTES",
+    "FIXED_LOAD_BYTES",
+    "MAX_ARRAY_CAPACITY",
+    "MAX_JSON_BYTES",
+    "MAX_VARCHAR_BYTES",
+    "PEAK_SHARE",
+    "PK_OFFSET_BYTES",
+    "PK_OFFSET_STRING_BYTES",
+    "RAW_COLUMN_FACTOR",
+    "RAW_PEAK_SHARE",
+    "RAW_PEAK_SHARE_BY_TYPE",
+    "SEGMENT_BYTES",
+    "SEGMENT_PEAK_SHARE",
+    "SERVER_SAMPLE",
     "TIMESTAMP_BYTES_PER_ROW",
+    "USER_SAMPLE",
+    "VALUE_OVERHEAD_BYTES",
     "FieldFootprint",
     "Footprint",
     "estimate_footprint",
@@ -41,7 +57,8 @@ __all__ = [
 
 # --- documented constants (docs/footprint.md says where each comes from) -------------------------
 
-#: Schema-only fallback for VarChar/String/Text: ``min(max_length, 256)`` bytes a row.
+#: Typical VarChar/String/Text value without a sample: ``min(max_length / 2, 256)`` bytes (a schema
+#: range from 0 to ``max_length`` goes with it).
 DEFAULT_STRING_BYTES = 256
 #: Schema-only fallback for JSON, Array, Geometry and ``$meta``: 512 bytes a row.
 DEFAULT_VARIABLE_BYTES = 512
@@ -61,6 +78,75 @@ DEFAULT_NLIST = 128
 AUTOINDEX_HNSW_M = 18
 #: ... and for binary vectors (``autoIndex.params.binary.build``): BIN_IVF_FLAT, nlist=1024.
 AUTOINDEX_BINARY_NLIST = 1024
+
+#: Milvus's default ``dataCoord.segment.maxSize`` (512 MB of raw data a sealed segment).
+DEFAULT_SEGMENT_BYTES = 512 * 1024 * 1024
+#: Largest VarChar ``max_length`` (and the bound when a schema gives none).
+MAX_VARCHAR_BYTES = 65535
+#: Largest JSON value the server accepts (``proxy.maxJSONSize``... documented 64 KiB).
+MAX_JSON_BYTES = 65536
+#: Largest Array ``max_capacity``.
+MAX_ARRAY_CAPACITY = 4096
+_SPARSE_HIGH_FACTOR = 16  # a sparse vector has no schema bound: 16x the typical size
+
+#: ``basis`` prefixes: a sample read from the loaded collection, and the caller's own sample.
+SERVER_SAMPLE = "sampled"
+USER_SAMPLE = "your sample,"
+
+# --- measured on Milvus 2.3.5 (benchmarks/bench_footprint_accuracy.py; docs/footprint.md) --------
+
+#: What any load costs however few its rows, per replica (segcore and query-node structures).
+FIXED_LOAD_BYTES = 20_000_000
+#: What each sealed segment adds, per replica.
+SEGMENT_BYTES = 1_000_000
+#: Primary key column + its sorted (pk, offset) map in a sealed segment: Int64 pk.
+PK_OFFSET_BYTES = 24
+#: ... VarChar pk: the offset map holds the string (its bytes are in the raw column) + an offset.
+PK_OFFSET_STRING_BYTES = 40
+#: At the loading peak the data passes through twice: the serialized index (or binlog) read into
+#: memory beside the copy being built. The share of a field's resident bytes held a second time at
+#: the peak, by index type (measured); an index type not listed counts a full second copy.
+PEAK_SHARE = {
+    "FLAT": 1.15,
+    "BIN_FLAT": 1.15,
+    "IVF_FLAT": 0.65,
+    "BIN_IVF_FLAT": 0.45,
+    "IVF_SQ8": 0.65,
+    "IVF_PQ": 0.4,
+    "HNSW": 0.7,
+}
+#: Each sealed segment past the first adds this share of its own index bytes to the peak (segments
+#: load concurrently and their read buffers overlap; measured on FLAT, 1 vs 4 segments).
+SEGMENT_PEAK_SHARE = 0.8
+#: ... and of a raw column loaded without an index (scalars, VarChar, Array, the per-row overhead)
+RAW_PEAK_SHARE = 0.08
+#: ... where a type's raw column passes through more (JSON and Array: rebuilt as they load).
+RAW_PEAK_SHARE_BY_TYPE = {DataType.JSON: 0.4, DataType.ARRAY: 0.38}
+#: What a raw column loaded without an index keeps resident, per byte of the column: the copy
+#: segcore builds and what is left of the copy read from the binlog (measured; 1 where not listed).
+RAW_COLUMN_FACTOR = {
+    DataType.BOOL: 3.0,
+    DataType.INT8: 3.0,
+    DataType.INT16: 3.0,
+    DataType.INT32: 3.0,
+    DataType.INT64: 3.0,
+    DataType.FLOAT: 3.0,
+    DataType.DOUBLE: 3.0,
+    DataType.VARCHAR: 2.3,
+    DataType.STRING: 2.3,
+    DataType.TEXT: 2.3,
+    DataType.JSON: 2.3,
+    DataType.ARRAY: 2.3,
+}
+#: ... + what the server keeps a variable-length value besides its bytes (measured, bytes a value).
+VALUE_OVERHEAD_BYTES = {
+    DataType.VARCHAR: 124,
+    DataType.STRING: 124,
+    DataType.TEXT: 124,
+    DataType.JSON: 150,
+    DataType.ARRAY: 70,
+    DataType.GEOMETRY: 150,
+}
 
 _IVF_PQ_DEFAULT_M = 4  # knowhere <= 2.2 default; newer Milvus requires m, so DescribeIndex has it
 _HNSW_PQ_DEFAULT_M = 32  # knowhere FaissHnswPqConfig
@@ -95,9 +181,6 @@ _VARIABLE_DEFAULTS = {
     DataType.GEOMETRY: DEFAULT_VARIABLE_BYTES,
     DataType.SPARSE_FLOAT_VECTOR: DEFAULT_SPARSE_BYTES,
 }
-# The query node's load-time prediction counts these raw columns twice (segment_loader.go,
-# DoubleMemoryDataType): String, VarChar, JSON.
-_DOUBLED_WHILE_LOADING = frozenset({DataType.STRING, DataType.VARCHAR, DataType.JSON})
 # Bits a code of HNSW_SQ's sq_type / a refine_type takes per dimension.
 _QUANT_BITS = {"SQ4": 4, "SQ6": 6, "SQ8": 8, "FP16": 16, "BF16": 16, "FP32": 32, "FLAT": 32}
 
@@ -106,11 +189,18 @@ _QUANT_BITS = {"SQ4": 4, "SQ6": 6, "SQ8": 8, "FP16": 16, "BF16": 16, "FP32": 32,
 class FieldFootprint:
     """One field's estimated cost. Every byte figure is summed over the replicas.
 
-    ``raw_bytes`` is the raw column (what the field costs with no index), ``index_bytes`` the
-    index's in-memory size, ``bytes`` what stays resident after the load (the index alone where it
-    keeps the raw data, 0 where mmap moves everything to disk), ``disk_bytes`` what mmap (or
-    DiskANN) keeps on the query node's disk, ``peak_bytes`` the resident figure plus what the server
-    counts twice while loading. ``basis`` says how the raw size was found.
+    ``raw_bytes`` is the raw column as the server holds it (what the field costs with no index;
+    variable-length values with their per-value offsets), ``index_bytes`` the index's in-memory
+    size, ``bytes`` what stays resident after the load (the index alone where it keeps the raw data,
+    0 where mmap moves everything to disk), ``disk_bytes`` what mmap (or DiskANN) keeps on the query
+    node's disk, ``peak_bytes`` the resident figure plus what passes through a second time while
+    loading. ``basis`` says how the raw size was found: "fixed width", "sampled N rows" (from the
+    loaded collection), "your sample, N rows" (from the caller) or "schema range".
+
+    ``low_bytes`` .. ``high_bytes`` (and ``peak_low_bytes`` .. ``peak_high_bytes``) is the range the
+    figure may take: equal to it where it is known, the schema's bounds for a variable-length field
+    without a sample (``bytes`` is then a typical value and :attr:`is_range` is True). ``value_bytes``
+    is the mean size of one value the estimate used (sample mean or typical), None for fixed width.
     """
 
     name: str
@@ -128,6 +218,17 @@ class FieldFootprint:
     disk_bytes: int
     basis: str
     peak_bytes: int
+    low_bytes: int
+    high_bytes: int
+    peak_low_bytes: int
+    peak_high_bytes: int
+    value_bytes: float | None
+
+    @property
+    def is_range(self) -> bool:
+        """True when the figure is a schema range (a variable-length field without a sample):
+        ``bytes`` is then a typical value between ``low_bytes`` and ``high_bytes``, not a measurement."""
+        return self.low_bytes != self.high_bytes
 
 
 @dataclass(frozen=True)
@@ -135,11 +236,18 @@ class Footprint:
     """A collection's estimated cost once loaded, field by field.
 
     ``selected_bytes`` sums the selected fields' ``bytes``; ``all_bytes`` every field's (what a
-    load of all fields would cost); ``overhead_bytes`` is paid per row whatever the fields
-    (timestamps + primary-key bloom filter); ``total_selected`` = selected + overhead, the figure
-    to compare with the query nodes' memory. ``peak_bytes`` is the selected fields' peak while
-    loading + overhead (the server refuses a load whose prediction passes 90 % of a node's memory).
-    ``disk_bytes`` is what the selected fields put on disk (mmap, DiskANN).
+    load of all fields would cost); ``overhead_bytes`` is paid whatever the fields: per row
+    (timestamps, the primary key's offset map, its bloom filter) plus ``fixed_bytes``;
+    ``total_selected`` = selected + overhead, the figure to compare with the query nodes' memory.
+    ``peak_bytes`` is the selected fields' peak while loading + the overhead's (what must fit while
+    the load runs). ``disk_bytes`` is what the selected fields put on disk (mmap, DiskANN).
+
+    ``fixed_bytes`` is what a load costs whatever its rows: a per-load constant plus one per sealed
+    segment (``segments`` of them), per replica; it is part of ``overhead_bytes``.
+    Where a selected variable-length field has no sample (``range_fields``), its figure is a
+    schema range: ``total_low`` .. ``total_high`` (and ``peak_low_bytes`` .. ``peak_high_bytes``)
+    bound the totals and ``total_selected`` is the typical value between them. ``sampled_fields``
+    are the selected variable-length fields whose size comes from a sample.
     """
 
     collection: str
@@ -153,6 +261,19 @@ class Footprint:
     peak_bytes: int
     disk_bytes: int
     assumptions: tuple[str, ...]
+    fixed_bytes: int
+    segments: int
+    total_low: int
+    total_high: int
+    peak_low_bytes: int
+    peak_high_bytes: int
+    range_fields: tuple[str, ...]
+    sampled_fields: tuple[str, ...]
+
+    @property
+    def exact(self) -> bool:
+        """No selected figure is a schema range (every variable-length field was sampled)."""
+        return not self.range_fields
 
     @property
     def total_all(self) -> int:
@@ -202,22 +323,31 @@ def estimate_footprint(
     load_fields: Sequence[str] | None = None,
     skip_load_dynamic_field: bool = False,
     replica_number: int = 1,
+    segments: int | None = None,
+    user_samples: Mapping[str, Sequence[int]] | None = None,
 ) -> Footprint:
     """Estimate the memory loading ``schema``'s collection of ``rows`` rows will take.
 
     ``indexes`` are the collection's indexes as DescribeIndex reports them. ``samples`` maps a
     variable-length field (VarChar, JSON, Array, sparse vector, ``$meta``) to the byte sizes of a
-    sample of its values; fields without one fall back to schema defaults. ``load_fields`` and
+    sample of its values read from the server (``basis`` "sampled N rows"); ``user_samples`` the
+    same from the caller's own rows (``basis`` "your sample, N rows"; they win over ``samples``).
+    Fields with neither get a schema range (see :class:`FieldFootprint`). ``load_fields`` and
     ``skip_load_dynamic_field`` select fields exactly as LoadCollection does (``None`` or empty:
     every field; ``$meta`` unless skipped); names the schema lacks are ignored, the input is
-    otherwise assumed valid (``validate_load_fields`` checks it before any RPC).
+    otherwise assumed valid (``validate_load_fields`` checks it before any RPC). ``segments`` is
+    the number of sealed segments (``None``: as many as the data fills at Milvus's default
+    segment size, at least one).
     """
     if rows < 0:
         raise ValueError(f"rows must be >= 0, not {rows}")
     if replica_number < 1:
         raise ValueError(f"replica_number must be >= 1, not {replica_number}")
+    if segments is not None and segments < 0:
+        raise ValueError(f"segments must be >= 0, not {segments}")
     notes = _Notes()
     samples = samples or {}
+    user_samples = user_samples or {}
     wanted = set(load_fields) if load_fields else None
 
     fields = list(schema.fields)
@@ -227,33 +357,53 @@ def estimate_footprint(
     for index in indexes:
         by_field.setdefault(index.field_name, []).append(index)
 
-    footprints = []
-    for fs in fields:
-        selected = not skip_load_dynamic_field if fs.is_dynamic else wanted is None or fs.name in wanted
-        footprints.append(
-            _field_footprint(
-                fs,
-                rows=rows,
-                indexes=by_field.get(fs.name, ()),
-                sample=_sample_for(fs, samples),
-                collection_mmap=schema.mmap,
-                selected=selected,
-                replicas=replica_number,
-                notes=notes,
+    def field_footprints(segments: int, notes: _Notes) -> list[FieldFootprint]:
+        out = []
+        for fs in fields:
+            selected = not skip_load_dynamic_field if fs.is_dynamic else wanted is None or fs.name in wanted
+            out.append(
+                _field_footprint(
+                    fs,
+                    rows=rows,
+                    indexes=by_field.get(fs.name, ()),
+                    sample=_sample_for(fs, user_samples) or _sample_for(fs, samples),
+                    sample_origin=USER_SAMPLE if _sample_for(fs, user_samples) else SERVER_SAMPLE,
+                    collection_mmap=schema.mmap,
+                    selected=selected,
+                    replicas=replica_number,
+                    segments=segments,
+                    notes=notes,
+                )
             )
-        )
+        return out
 
-    bloom = math.ceil(rows * BLOOM_BITS_PER_ROW / 8)
-    overhead = (rows * TIMESTAMP_BYTES_PER_ROW + bloom) * replica_number
+    if segments is None:  # as many as the raw data fills (the server seals segments by raw size)
+        data = sum(f.raw_bytes for f in field_footprints(1, _Notes())) // replica_number
+        segments = max(1, math.ceil(data / DEFAULT_SEGMENT_BYTES)) if rows else 0
+    footprints = field_footprints(segments, notes)
+    per_row = _row_overhead(schema, rows) * replica_number
+    fixed = (FIXED_LOAD_BYTES + SEGMENT_BYTES * segments) * replica_number if rows else 0
     chosen = [f for f in footprints if f.selected]
     selected_bytes = sum(f.bytes for f in chosen)
+    overhead = per_row + fixed
+    overhead_peak = overhead + math.ceil(per_row * RAW_PEAK_SHARE)
+    peak = sum(f.peak_bytes for f in chosen) + overhead_peak
+    range_fields = tuple(f.name for f in chosen if f.is_range)
+    sampled = tuple(f.name for f in chosen if f.basis.startswith((USER_SAMPLE, SERVER_SAMPLE)))
     global_notes = [
         f"{rows} rows x {replica_number} replica(s): every byte figure is summed over the replicas",
-        f"per-row overhead: {TIMESTAMP_BYTES_PER_ROW} B timestamps + primary-key bloom filter "
-        f"{BLOOM_BITS_PER_ROW:.2f} bits/row (false-positive rate {BLOOM_FALSE_POSITIVE_RATE})",
-        "one sealed segment assumed: per-segment constants (IVF centroids, PQ codebooks) repeat "
-        "per segment; growing segments, delete logs and interim indexes are not counted",
+        f"per-row overhead: {TIMESTAMP_BYTES_PER_ROW} B timestamps + primary key and its offset map + "
+        f"primary-key bloom filter {BLOOM_BITS_PER_ROW:.2f} bits/row (false-positive rate {BLOOM_FALSE_POSITIVE_RATE})",
+        f"fixed cost: {FIXED_LOAD_BYTES / 1e6:.0f} MB a load + {SEGMENT_BYTES / 1e6:.1f} MB a sealed segment "
+        f"({segments} segment(s)), measured on Milvus 2.3.5",
+        "peak while loading: the loaded data passes through twice (what is read + what is built), "
+        "a share of it by index type, measured on Milvus 2.3.5",
     ]
+    if range_fields:
+        global_notes.append(
+            f"schema range, not sampled: {', '.join(range_fields)} (pass sample=... or load the collection "
+            "to sample it); the totals are typical values between total_low and total_high"
+        )
     return Footprint(
         collection=schema.name,
         rows=rows,
@@ -263,10 +413,29 @@ def estimate_footprint(
         all_bytes=sum(f.bytes for f in footprints),
         overhead_bytes=overhead,
         total_selected=selected_bytes + overhead,
-        peak_bytes=sum(f.peak_bytes for f in chosen) + overhead,
+        peak_bytes=peak,
         disk_bytes=sum(f.disk_bytes for f in chosen),
         assumptions=(*global_notes, *notes.items()),
+        fixed_bytes=fixed,
+        segments=segments,
+        total_low=sum(f.low_bytes for f in chosen) + overhead,
+        total_high=sum(f.high_bytes for f in chosen) + overhead,
+        peak_low_bytes=sum(f.peak_low_bytes for f in chosen) + overhead_peak,
+        peak_high_bytes=sum(f.peak_high_bytes for f in chosen) + overhead_peak,
+        range_fields=range_fields,
+        sampled_fields=sampled,
     )
+
+
+def _row_overhead(schema: CollectionSchema, rows: int) -> int:
+    """Per-row cost whatever the fields: timestamps, the primary key's offset map, the bloom filter."""
+    bloom = math.ceil(rows * BLOOM_BITS_PER_ROW / 8)
+    try:
+        pk_is_string = schema.primary_field.dtype in _STRING_TYPES
+    except LookupError:
+        pk_is_string = False
+    pk_map = PK_OFFSET_STRING_BYTES if pk_is_string else PK_OFFSET_BYTES
+    return rows * (TIMESTAMP_BYTES_PER_ROW + pk_map) + bloom
 
 
 def _sample_for(fs: FieldSchema, samples: Mapping[str, Sequence[int]]) -> Sequence[int]:
@@ -276,40 +445,64 @@ def _sample_for(fs: FieldSchema, samples: Mapping[str, Sequence[int]]) -> Sequen
     return found or ()
 
 
+@dataclass(frozen=True)
+class _Cost:
+    resident: int
+    peak: int
+    disk: int
+    index_memory: int
+    raw_mmap: bool
+
+
 def _field_footprint(
     fs: FieldSchema,
     *,
     rows: int,
     indexes: Sequence[IndexInfo],
     sample: Sequence[int],
+    sample_origin: str,
     collection_mmap: bool,
     selected: bool,
     replicas: int,
+    segments: int,
     notes: _Notes,
 ) -> FieldFootprint:
-    raw, basis = _raw_bytes(fs, rows, sample, notes)
-    costs = [_index_cost(fs, index, rows, raw, notes) for index in indexes]
+    raw, low_raw, high_raw, basis = _raw_bytes(fs, rows, sample, sample_origin, notes)
     for index in indexes:
         if index.total_rows > 0 and index.indexed_rows < index.total_rows:
             notes.add(
                 f"{fs.name}: index {index.index_name or index.index_type} has {index.indexed_rows} of "
                 f"{index.total_rows} rows built; counted as fully built"
             )
+    index_mmap = any(_mmap_enabled(i.params, collection_mmap) for i in indexes)
 
-    index_memory = sum(c.memory for c in costs)
-    always_disk = sum(c.disk for c in costs)
-    # Vectors whose index drops the raw data (SQ/PQ) are served from the codes alone; a scalar
-    # index without the raw data (INVERTED) is loaded beside the raw column.
-    raw_loaded = not costs or (not any(c.keeps_raw for c in costs) and not fs.is_vector)
-    raw_part = raw if raw_loaded else 0
+    def cost(raw_size: int, notes: _Notes) -> tuple[_Cost, list[_IndexCost]]:
+        costs = [_index_cost(fs, index, rows, raw_size, notes) for index in indexes]
+        index_memory = sum(c.memory for c in costs)
+        # Vectors whose index drops the raw data (SQ/PQ) are served from the codes alone; a scalar
+        # index without the raw data (INVERTED) is loaded beside the raw column.
+        raw_loaded = not costs or (not any(c.keeps_raw for c in costs) and not fs.is_vector)
+        raw_part = raw_size if raw_loaded else 0
+        raw_mmap = raw_loaded and _mmap_enabled(fs.params, collection_mmap or fs.mmap)
+        resident_index = 0 if index_mmap and costs else index_memory
+        resident_raw = 0 if raw_mmap or not raw_loaded else _resident_column(fs, raw_part, rows)
+        disk = sum(c.disk for c in costs) + (index_memory if index_mmap and costs else 0)
+        disk += raw_part if raw_mmap else 0
+        resident = resident_index + resident_raw
+        # "passes through twice": a second copy of (a share of) everything resident, at the peak
+        shares = [PEAK_SHARE.get(c.label, 1.0) for c in costs]
+        if segments > 1:  # the further segments' read buffers overlap while they load
+            shares = [x + SEGMENT_PEAK_SHARE * (segments - 1) / segments for x in shares]
+        raw_share = RAW_PEAK_SHARE_BY_TYPE.get(fs.dtype, RAW_PEAK_SHARE)
+        peak = resident + math.ceil(resident_index * max(shares, default=0.0) + resident_raw * raw_share)
+        return _Cost(resident, peak, disk, index_memory, raw_mmap), costs
 
-    index_mmap = bool(costs) and any(_mmap_enabled(i.params, collection_mmap) for i in indexes)
-    raw_mmap = raw_loaded and _mmap_enabled(fs.params, collection_mmap or fs.mmap)
-    resident_index = 0 if index_mmap else index_memory
-    resident_raw = 0 if raw_mmap else raw_part
-    disk = always_disk + (index_memory if index_mmap else 0) + (raw_part if raw_mmap else 0)
-    resident = resident_index + resident_raw
-    peak = resident + (resident_raw if fs.dtype in _DOUBLED_WHILE_LOADING else 0)
+    typical, costs = cost(raw, notes)
+    low = high = typical
+    if (low_raw, high_raw) != (raw, raw):
+        quiet = _Notes()  # the bounds repeat the typical figure's notes
+        low, _ = cost(low_raw, quiet)
+        high, _ = cost(high_raw, quiet)
 
     index_type: str | None = None
     if indexes:
@@ -324,16 +517,40 @@ def _field_footprint(
         rows=rows,
         raw_bytes=raw * replicas,
         index_type=index_type,
-        index_bytes=index_memory * replicas,
-        bytes=resident * replicas,
+        index_bytes=typical.index_memory * replicas,
+        bytes=typical.resident * replicas,
         is_primary=fs.is_primary,
         is_vector=fs.is_vector,
         selected=selected,
-        mmap=index_mmap or raw_mmap,
-        disk_bytes=disk * replicas,
+        mmap=(index_mmap and bool(costs)) or typical.raw_mmap,
+        disk_bytes=typical.disk * replicas,
         basis=basis,
-        peak_bytes=peak * replicas,
+        peak_bytes=typical.peak * replicas,
+        low_bytes=low.resident * replicas,
+        high_bytes=high.resident * replicas,
+        peak_low_bytes=low.peak * replicas,
+        peak_high_bytes=high.peak * replicas,
+        value_bytes=_value_bytes(fs, sample),
     )
+
+
+def _value_bytes(fs: FieldSchema, sample: Sequence[int]) -> float | None:
+    if fs.dtype in _FIXED_WIDTH or fs.dtype in _VECTOR_ELEMENT_BITS:
+        return None
+    if sample:
+        return sum(sample) / len(sample)
+    if fs.dtype in _STRING_TYPES or fs.dtype in _VARIABLE_DEFAULTS:
+        return float(_schema_range(fs)[1])
+    return None
+
+
+def _resident_column(fs: FieldSchema, raw: int, rows: int) -> int:
+    """What a raw column loaded without an index keeps resident: the column x its measured factor,
+    + the per-value bookkeeping of variable-length values (Milvus 2.3.5, see docs/footprint.md)."""
+    if fs.is_primary or fs.is_vector:
+        return raw  # the primary key's extra cost is in the per-row overhead
+    factor = RAW_COLUMN_FACTOR.get(fs.dtype, 1.0)
+    return math.ceil(raw * factor) + rows * VALUE_OVERHEAD_BYTES.get(fs.dtype, 0)
 
 
 def _mmap_enabled(params: Mapping[str, str], inherited: bool) -> bool:
@@ -345,32 +562,59 @@ def _mmap_enabled(params: Mapping[str, str], inherited: bool) -> bool:
 # --- raw columns -------------------------------------------------------------------------------
 
 
-def _raw_bytes(fs: FieldSchema, rows: int, sample: Sequence[int], notes: _Notes) -> tuple[int, str]:
-    """The raw column's size for one replica and how it was found."""
+def _schema_range(fs: FieldSchema) -> tuple[int, int, int]:
+    """(low, typical, high) bytes a value of a variable-length field can take, from the schema."""
+    dtype = fs.dtype
+    if dtype in _STRING_TYPES:
+        high = fs.max_length or MAX_VARCHAR_BYTES
+        # typical: half the allowed length (values rarely fill their max_length), at most 256 B
+        return 0, min(max(high // 2, 1), DEFAULT_STRING_BYTES), high
+    if dtype is DataType.ARRAY:
+        capacity = fs.max_capacity or MAX_ARRAY_CAPACITY
+        element = _FIXED_WIDTH.get(fs.element_type) if fs.element_type is not None else None
+        width = element if element is not None else (fs.max_length or MAX_VARCHAR_BYTES)
+        high = capacity * width
+        return 0, min(high, DEFAULT_VARIABLE_BYTES), high
+    if dtype is DataType.SPARSE_FLOAT_VECTOR:
+        return 0, DEFAULT_SPARSE_BYTES, DEFAULT_SPARSE_BYTES * _SPARSE_HIGH_FACTOR
+    return 2, DEFAULT_VARIABLE_BYTES, MAX_JSON_BYTES  # JSON, $meta, Geometry: "{}" .. the server's cap
+
+
+def _raw_bytes(
+    fs: FieldSchema, rows: int, sample: Sequence[int], sample_origin: str, notes: _Notes
+) -> tuple[int, int, int, str]:
+    """The raw column's size for one replica (typical, low, high) and how it was found."""
     valid = rows if fs.nullable else 0  # one validity byte a row
     dtype = fs.dtype
     if dtype in _FIXED_WIDTH:
-        return rows * _FIXED_WIDTH[dtype] + valid, "fixed width"
+        size = rows * _FIXED_WIDTH[dtype] + valid
+        return size, size, size, "fixed width"
     if dtype in _VECTOR_ELEMENT_BITS:
         if not fs.dim:
             notes.add(f"{fs.name}: vector field without dim; raw size counted as 0")
-            return valid, "no dim"
-        return _ceil_div(rows * fs.dim * _VECTOR_ELEMENT_BITS[dtype], 8) + valid, "fixed width"
+            return valid, valid, valid, "no dim"
+        size = _ceil_div(rows * fs.dim * _VECTOR_ELEMENT_BITS[dtype], 8) + valid
+        return size, size, size, "fixed width"
     if sample:
         if any(size < 0 for size in sample):
             raise ValueError(f"sample sizes of {fs.name!r} must be >= 0")
         # mean x rows, rounded up, in integers
-        return _ceil_div(sum(sample) * rows, len(sample)) + valid, f"sampled {len(sample)} rows"
-    if dtype in _STRING_TYPES:
-        per_row = min(fs.max_length, DEFAULT_STRING_BYTES) if fs.max_length else DEFAULT_STRING_BYTES
-        notes.add(f"{fs.name}: no sample; {per_row} B/row assumed (schema default)")
-        return rows * per_row + valid, "schema default"
-    if dtype in _VARIABLE_DEFAULTS:
-        per_row = _VARIABLE_DEFAULTS[dtype]
-        notes.add(f"{fs.name}: no sample; {per_row} B/row assumed (schema default)")
-        return rows * per_row + valid, "schema default"
+        size = _ceil_div(sum(sample) * rows, len(sample)) + valid
+        return size, size, size, f"{sample_origin} {len(sample)} rows"  # "sampled 256 rows"
+    if dtype in _STRING_TYPES or dtype in _VARIABLE_DEFAULTS:
+        low, typical, high = _schema_range(fs)
+        notes.add(
+            f"{fs.name}: no sample; schema range {low}-{high} B a value, {typical} B typical "
+            "(pass sample=... or load the collection to sample it)"
+        )
+        return (
+            rows * typical + valid,
+            rows * low + valid,
+            rows * high + valid,
+            "schema range",
+        )
     notes.add(f"{fs.name}: type {dtype.milvus_name} unknown to asyncload and not sampled; counted as 0")
-    return valid, "unknown type"
+    return valid, valid, valid, "unknown type"
 
 
 # --- indexes -----------------------------------------------------------------------------------

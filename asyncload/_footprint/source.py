@@ -1,21 +1,23 @@
 """Gather what the footprint estimator needs from the server, in a fixed handful of RPCs.
 
-Schema, row count, indexes and load state go out concurrently; then, only when the collection is
-loaded and not empty, one bounded Query samples the variable-length fields. No full scan.
+Schema, row count, indexes, load state and the sealed-segment count go out concurrently; then, only
+when the collection is loaded and not empty, one bounded Query samples the variable-length fields
+the caller's own sample does not cover. No full scan.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._concurrency import gather
 from .._progress import LoadState
 from .._schema import CollectionSchema, DataType, IndexInfo
 from .._validation import validate_load_fields
-from ..errors import ServerError
+from ..errors import ConnectionFailedError, ServerError
 from .estimate import Footprint, estimate_footprint
+from .sample import sample_sizes
 
 if TYPE_CHECKING:
     from .._transport.milvus import MilvusAPI
@@ -36,16 +38,21 @@ async def fetch_footprint(
     replica_number: int,
     partitions: Sequence[str],
     sample_rows: int,
+    user_columns: Mapping[str, Sequence[Any]] | None = None,
 ) -> Footprint:
     """Describe, count, list indexes, check the load state; sample if loaded; estimate.
 
-    Raises the same InvalidLoadFieldsError as ``load_collection`` for a bad selection. Cancelling
-    it cancels the RPCs in flight.
+    ``user_columns`` (from ``normalize_sample``) are the caller's own values: measured against the
+    schema, they give the variable-length fields they cover a point estimate before any load.
+    Raises the same InvalidLoadFieldsError as ``load_collection`` for a bad selection, and
+    InvalidArgumentError for sample columns the collection cannot hold. Cancelling it cancels the
+    RPCs in flight.
     """
     schema: CollectionSchema | None = None
     indexes: list[IndexInfo] = []
     state = LoadState.NOT_EXIST
     row_counts: list[int] = []
+    segments: int | None = None
 
     async def describe() -> None:
         nonlocal schema
@@ -65,14 +72,24 @@ async def fetch_footprint(
         else:
             row_counts.append(await api.partition_row_count(collection, partition))
 
+    async def count_segments() -> None:
+        nonlocal segments
+        if partitions:
+            return  # the segment list is per collection: let the estimator derive it from the size
+        try:
+            segments = await api.sealed_segment_count(collection)
+        except (ServerError, ConnectionFailedError):
+            segments = None  # Milvus Lite does not implement it; a size-derived count then
+
     targets: list[str | None] = list(partitions) or [None]
     counts = [functools.partial(count, partition) for partition in targets]
-    await gather(describe, list_indexes, check_state, *counts)
+    await gather(describe, list_indexes, check_state, count_segments, *counts)
     assert schema is not None
     if load_fields:
         validate_load_fields(schema, load_fields)
     rows = sum(row_counts)
-    variable = [f.name for f in schema.fields if f.dtype in VARIABLE_LENGTH]
+    user_samples = sample_sizes(schema, user_columns) if user_columns else {}
+    variable = [f.name for f in schema.fields if f.dtype in VARIABLE_LENGTH and f.name not in user_samples]
     samples: dict[str, list[int]] = {}
     if variable and rows > 0 and state is LoadState.LOADED:
         try:
@@ -89,4 +106,6 @@ async def fetch_footprint(
         load_fields=list(load_fields) or None,
         skip_load_dynamic_field=skip_load_dynamic_field,
         replica_number=replica_number,
+        segments=segments or None,
+        user_samples=user_samples,
     )

@@ -89,10 +89,15 @@ def index_info(description: Any) -> IndexInfo:
     )
 
 
+# Array element types by wire number -> bytes an element takes in the server's column.
+_ARRAY_ELEMENT_WIDTH = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 10: 4, 11: 8}  # Bool, Int8/16/32/64, Float, Double
+
+
 def value_sizes(field_data: Any) -> list[int]:
     """Byte sizes of each value in one query result column (variable-length types only).
 
-    VARCHAR: UTF-8 length; JSON (and ``$meta``): serialized length; ARRAY: serialized elements;
+    VARCHAR: UTF-8 length; JSON (and ``$meta``): serialized length; ARRAY: its elements' bytes
+    (element width x count; strings by their UTF-8 bytes);
     sparse vectors: their wire bytes (8 per non-zero). Other types give an empty list.
     """
     scalars = field_data.scalars
@@ -102,7 +107,16 @@ def value_sizes(field_data: Any) -> list[int]:
     if kind == "json_data":
         return [len(b) for b in scalars.json_data.data]
     if kind == "array_data":
-        return [element.ByteSize() for element in scalars.array_data.data]
+        width = _ARRAY_ELEMENT_WIDTH.get(int(scalars.array_data.element_type))
+        sizes = []
+        for element in scalars.array_data.data:
+            inner = element.WhichOneof("data")
+            values = getattr(element, inner).data if inner else ()
+            if width is not None:
+                sizes.append(width * len(values))  # what segcore holds: the elements, packed
+            else:  # strings: their bytes
+                sizes.append(sum(len(v.encode()) if isinstance(v, str) else len(v) for v in values))
+        return sizes
     if field_data.HasField("vectors") and field_data.vectors.WhichOneof("data") == "sparse_float_vector":
         return [len(b) for b in field_data.vectors.sparse_float_vector.contents]
     return []

@@ -7,6 +7,7 @@ returns or raises is a protobuf or gRPC type.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections import Counter
@@ -220,6 +221,24 @@ class MilvusAPI:
                 return []
             raise
         return [index_info(d) for d in response.index_descriptions]
+
+    async def system_info(self) -> str:
+        """GetMetrics ``{"metric_type": "system_info"}``: the JSON answer, as the server sent it.
+
+        Raises UnsupportedOperationError where the server does not implement it (Milvus Lite).
+        """
+        request = milvus_pb2.GetMetricsRequest(request=json.dumps({"metric_type": "system_info"}))
+        response = await self._call("GetMetrics", request, operation="get_metrics")
+        return str(response.response)
+
+    async def sealed_segment_count(self, collection: str) -> int:
+        """How many flushed (sealed) segments the collection has (GetPersistentSegmentInfo)."""
+        request = milvus_pb2.GetPersistentSegmentInfoRequest(collectionName=collection)
+        response = await self._call(
+            "GetPersistentSegmentInfo", request, operation="segment_info", collection=collection
+        )
+        flushed = (common_pb2.SegmentState.Flushed, common_pb2.SegmentState.Sealed)
+        return sum(1 for info in response.infos if info.state in flushed and info.num_rows > 0)
 
     async def partition_row_count(self, collection: str, partition: str) -> int:
         request = milvus_pb2.GetPartitionStatisticsRequest(collection_name=collection, partition_name=partition)

@@ -21,9 +21,10 @@ from anyio.abc import TaskStatus
 from .._calls import close_names, with_suggestions
 from .._client import AsyncClient
 from .._concurrency import gather
+from .._footprint.fit import fit_verdict
 from .._format import target_label
 from .._options import LoadOptions
-from .._progress import Progress
+from .._progress import LoadState, Progress
 from .._tasks import LoadTask
 from ..errors import (
     CollectionNotFoundError,
@@ -130,8 +131,9 @@ async def require_partitions(client: AsyncClient, name: str, partitions: Sequenc
 
 async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
     """Every collection: name, state, percent, rows, estimated_bytes (a load of every field) and
-    estimated_from (``sampled``, ``schema defaults`` or ``types``), or error."""
+    estimated_from (``sampled``, ``schema range`` or ``types``), the range and the fit verdict, or error."""
     names = sorted(await client.list_collections())
+    memory = await client.query_node_memory()
     rows: dict[str, dict[str, Any]] = {}
     limiter = anyio.CapacityLimiter(4)
 
@@ -145,6 +147,11 @@ async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
                 row.update(
                     rows=estimate.rows, estimated_bytes=estimate.total_all, estimated_from=estimated_from(estimate)
                 )
+                if not estimate.exact:
+                    row.update(estimated_low=estimate.total_low, estimated_high=estimate.total_high)
+                # a loaded collection's memory is already in what the nodes use: no verdict for it
+                loaded = progress.state is LoadState.LOADED
+                row["fit"] = "loaded" if loaded else fit_verdict(estimate, memory).verdict.value
             except CollectionNotFoundError:
                 return  # dropped meanwhile
             except ServerError as exc:
@@ -178,8 +185,9 @@ async def footprint(client: AsyncClient, args: argparse.Namespace, ctx: Context)
         replica_number=args.replicas or 1,
         partition_names=args.partitions,
     )
-    ctx.out.emit(footprint_document(fp))
-    show_footprint(ctx.out, fp)
+    fit = await client.footprint_fit(fp)
+    ctx.out.emit(footprint_document(fp, fit))
+    show_footprint(ctx.out, fp, fit=fit)
     return 0
 
 

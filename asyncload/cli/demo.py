@@ -150,11 +150,11 @@ async def _tour(client: AsyncClient, ctx: Context, spec: SampleSpec, *, lite: bo
     fp = await client.footprint_estimate(BOOKS, load_fields=SELECTION, skip_load_dynamic_field=True)
     document["footprint"] = footprint_document(fp)
     show_footprint(out, fp, assumptions=False)
-    guessed = [f.name for f in fp.fields if f.basis.startswith("schema default")]
+    guessed = [f.name for f in fp.fields if f.is_range]
     if guessed:
         out.line(
-            f"{' and '.join(guessed)}: sizes from schema defaults; once the collection is loaded, "
-            "asyncload samples real values.",
+            f"{' and '.join(guessed)}: a schema range, not sampled; once the collection is loaded "
+            "(or with footprint(..., sample=your_rows)), asyncload measures real values.",
             style="dim",
         )
 

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .._footprint.estimate import Footprint
+from .._footprint.fit import Fit
 from .._format import human_bytes
 from .output import Column, Output
 
@@ -28,7 +29,7 @@ def show_status(out: Output, where: str, listed: Sequence[dict[str, Any]]) -> No
         Column("memory", True),
     ]
     out.table(
-        columns,
+        [*columns, Column("fits", drop=3)],
         [
             [
                 r["name"],
@@ -38,16 +39,17 @@ def show_status(out: Output, where: str, listed: Sequence[dict[str, Any]]) -> No
                 human_bytes(r["estimated_bytes"]) + _BASIS_MARKS.get(r.get("estimated_from", ""), "")
                 if "estimated_bytes" in r
                 else "?",
+                r.get("fit", "?"),
             ]
             for r in listed
         ],
         title=f"{where}: {len(listed)} collection(s)",
     )
     out.line("memory: estimated for a load of every field (asyncload footprint COLLECTION for details)", style="dim")
-    if any(r.get("estimated_from") == "schema defaults" for r in listed):
+    if any(r.get("estimated_from") == "schema range" for r in listed):
         out.line(
-            "  * text/JSON sized from schema defaults (not loaded: nothing to sample); loaded collections are "
-            "sampled, so their figure can change after a load",
+            "  * text/JSON not sampled (not loaded: nothing to sample): a typical value inside a schema range "
+            "(--json: estimated_low..estimated_high); pass a sample or load to get a point estimate",
             style="dim",
         )
     for r in listed:
@@ -55,34 +57,33 @@ def show_status(out: Output, where: str, listed: Sequence[dict[str, Any]]) -> No
             out.warn(f"{r['name']}: {r['error']}")
 
 
-_BASIS_MARKS = {"schema defaults": " *"}
+_BASIS_MARKS = {"schema range": " *"}
 
 
 def estimated_from(fp: Footprint) -> str:
-    """What the variable-length sizes of an estimate rest on: ``sampled``, ``schema defaults``, or
-    ``types`` (every field fixed width: exact)."""
-    heads = {f.basis.split(";")[0] for f in fp.fields}
-    if "schema default" in heads:
-        return "schema defaults"
-    if any(h.startswith("sampled") for h in heads):
+    """What the variable-length sizes of an estimate rest on: ``sampled``, ``schema range`` (a
+    field without a sample), or ``types`` (every field fixed width: exact)."""
+    if any(f.is_range for f in fp.fields):
+        return "schema range"
+    if any(f.basis.startswith(("sampled", "your sample")) for f in fp.fields):
         return "sampled"
     return "types"
 
 
 def _basis_lines(fp: Footprint) -> list[tuple[str, str]]:
-    """Which selected fields' sizes were sampled and which come from schema defaults (the rest are
-    exact: fixed-width types)."""
-    sampled = [f.name for f in fp.fields if f.selected and f.basis.startswith("sampled")]
-    defaults = [f.name for f in fp.fields if f.selected and f.basis.startswith("schema default")]
+    """Which selected fields' sizes were sampled and which are schema ranges (the rest are exact:
+    fixed-width types)."""
+    sampled = [f.name for f in fp.fields if f.selected and f.basis.startswith(("sampled", "your sample"))]
+    ranges = [f.name for f in fp.fields if f.selected and f.is_range]
     lines = []
     if sampled:
         lines.append(("sampled sizes", ", ".join(sampled)))
-    if defaults:
-        lines.append(("schema defaults", f"{', '.join(defaults)} (sampled once the collection is loaded)"))
+    if ranges:
+        lines.append(("schema range", f"{', '.join(ranges)} (sampled once loaded, or pass a sample)"))
     return lines
 
 
-def footprint_document(fp: Footprint) -> dict[str, Any]:
+def footprint_document(fp: Footprint, fit: Fit | None = None) -> dict[str, Any]:
     fields = []
     for f in fp.fields:
         entry = asdict(f)
@@ -102,7 +103,17 @@ def footprint_document(fp: Footprint) -> dict[str, Any]:
             "total_all": fp.total_all,
             "peak_bytes": fp.peak_bytes,
             "disk_bytes": fp.disk_bytes,
+            "fixed_bytes": fp.fixed_bytes,
+            "segments": fp.segments,
+            "total_low": fp.total_low,
+            "total_high": fp.total_high,
+            "peak_low_bytes": fp.peak_low_bytes,
+            "peak_high_bytes": fp.peak_high_bytes,
+            "exact": fp.exact,
+            "range_fields": list(fp.range_fields),
+            "sampled_fields": list(fp.sampled_fields),
         },
+        "fit": None if fit is None else fit.as_dict(),
         "assumptions": list(fp.assumptions),
         "estimated_from": estimated_from(fp),
     }
@@ -113,11 +124,14 @@ def _size_from(basis: str) -> str:
     head = basis.split(";")[0]
     if head.startswith("sampled "):
         return head.removeprefix("sampled ")
-    return {"fixed width": "type", "schema default": "schema"}.get(head, head)
+    if head.startswith("your sample, "):
+        return "yours, " + head.removeprefix("your sample, ")
+    return {"fixed width": "type", "schema range": "schema range"}.get(head, head)
 
 
-def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> None:
-    """The per-field table and the totals (nothing in JSON mode)."""
+def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True, fit: Fit | None = None) -> None:
+    """The per-field table and the totals, with the schema ranges and the fit verdict (nothing in
+    JSON mode)."""
     replicas = f", {fp.replica_number} replicas" if fp.replica_number > 1 else ""
     rows = []
     for f in fp.fields:
@@ -130,6 +144,7 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
                 human_bytes(f.raw_bytes),
                 human_bytes(f.index_bytes) if f.index_type else "",
                 human_bytes(f.bytes) if f.selected else "-",
+                f"{human_bytes(f.low_bytes)}..{human_bytes(f.high_bytes)}" if f.is_range else "",
                 f"{share:.0%}" if f.selected else "",
                 "yes" if f.selected else "no",
                 _size_from(f.basis),
@@ -143,6 +158,7 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
         Column("raw", True, drop=4),
         Column("index mem", True, drop=5),
         Column("resident", True),
+        Column("range", True, drop=7),
         Column("share", True, drop=3),
         Column("load", drop=6),
         Column("size from", drop=1),
@@ -155,7 +171,12 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
             human_bytes(fp.selected_bytes),
             "" if _basis_lines(fp) else "every size exact (fixed-width types)",
         ),
-        ("per-row overhead", human_bytes(fp.overhead_bytes), "timestamps and the primary-key bloom filter"),
+        (
+            "per-row overhead",
+            human_bytes(fp.overhead_bytes - fp.fixed_bytes),
+            "timestamps, primary key map and bloom filter",
+        ),
+        ("fixed", human_bytes(fp.fixed_bytes), f"a load + {fp.segments} sealed segment(s)"),
         (
             "total",
             human_bytes(fp.total_selected),
@@ -163,8 +184,18 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True) -> N
             if saving > 0
             else "every field",
         ),
-        ("peak while loading", human_bytes(fp.peak_bytes), "text and JSON are counted twice while loading"),
+        ("peak while loading", human_bytes(fp.peak_bytes), "the data passes through twice while loading"),
     ]
+    if fp.range_fields:
+        lines.append(
+            (
+                "schema range",
+                f"{human_bytes(fp.total_low)}..{human_bytes(fp.total_high)}",
+                f"not sampled: {', '.join(fp.range_fields)} (load the collection, or pass a sample)",
+            )
+        )
+    if fit is not None:
+        lines.append(("fits?", fit.verdict.value, fit.reason))
     if fp.disk_bytes:
         lines.append(("on disk", human_bytes(fp.disk_bytes), "mmap / DiskANN"))
     for label, value, note in lines:

@@ -47,6 +47,7 @@ class NodeMemory:
 
     @property
     def free_bytes(self) -> int:
+        """Total minus used (never negative)."""
         return max(0, self.total_bytes - self.used_bytes)
 
     @property
@@ -65,22 +66,27 @@ class ClusterMemory:
 
     @property
     def total_bytes(self) -> int:
+        """Summed over the query nodes (0 when unknown)."""
         return sum(n.total_bytes for n in self.nodes)
 
     @property
     def used_bytes(self) -> int:
+        """Summed over the query nodes (0 when unknown)."""
         return sum(n.used_bytes for n in self.nodes)
 
     @property
     def free_bytes(self) -> int:
+        """Summed over the query nodes (0 when unknown)."""
         return sum(n.free_bytes for n in self.nodes)
 
     @property
     def capacity_bytes(self) -> int:
+        """What a load may still add, summed over the query nodes (0 when unknown)."""
         return sum(n.capacity_bytes for n in self.nodes)
 
     @classmethod
     def unknown(cls, reason: str) -> ClusterMemory:
+        """No figures: the server did not say (``reason``), and nothing is guessed."""
         return cls((), False, reason)
 
 

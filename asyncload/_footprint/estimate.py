@@ -102,56 +102,63 @@ USER_SAMPLE = "your sample,"
 # --- measured on Milvus 2.3.5 (benchmarks/bench_footprint_accuracy.py; docs/footprint.md) --------
 
 #: What any load costs however few its rows, per replica (segcore and query-node structures).
-FIXED_LOAD_BYTES = 20_000_000
+FIXED_LOAD_BYTES = 16_000_000
 #: What each sealed segment adds, per replica.
-SEGMENT_BYTES = 1_000_000
+SEGMENT_BYTES = 2_400_000
 #: Primary key column + its sorted (pk, offset) map in a sealed segment: Int64 pk.
-PK_OFFSET_BYTES = 24
+PK_OFFSET_BYTES = 30
 #: ... VarChar pk: the offset map holds the string (its bytes are in the raw column) + an offset.
 PK_OFFSET_STRING_BYTES = 40
 #: At the loading peak the data passes through twice: the serialized index (or binlog) read into
 #: memory beside the copy being built. The share of a field's resident bytes held a second time at
 #: the peak, by index type (measured); an index type not listed counts a full second copy.
 PEAK_SHARE = {
-    "FLAT": 1.15,
-    "BIN_FLAT": 1.15,
-    "IVF_FLAT": 0.65,
-    "BIN_IVF_FLAT": 0.45,
-    "IVF_SQ8": 0.65,
+    "FLAT": 0.75,
+    "BIN_FLAT": 0.75,
+    "IVF_FLAT": 0.75,
+    "BIN_IVF_FLAT": 0.6,
+    "IVF_SQ8": 1.0,
     "IVF_PQ": 0.4,
-    "HNSW": 0.7,
+    "HNSW": 0.75,
 }
 #: Each sealed segment past the first adds this share of its own index bytes to the peak (segments
 #: load concurrently and their read buffers overlap; measured on FLAT, 1 vs 4 segments).
-SEGMENT_PEAK_SHARE = 0.8
+SEGMENT_PEAK_SHARE = 1.35
 #: ... and of a raw column loaded without an index (scalars, VarChar, Array, the per-row overhead)
-RAW_PEAK_SHARE = 0.08
+RAW_PEAK_SHARE = 0.05
 #: ... where a type's raw column passes through more (JSON and Array: rebuilt as they load).
-RAW_PEAK_SHARE_BY_TYPE = {DataType.JSON: 0.4, DataType.ARRAY: 0.38}
+RAW_PEAK_SHARE_BY_TYPE = {
+    DataType.JSON: 0.35,
+    DataType.ARRAY: 0.3,
+    **dict.fromkeys(
+        (DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT, DataType.DOUBLE),
+        0.35,
+    ),
+}
 #: What a raw column loaded without an index keeps resident, per byte of the column: the copy
 #: segcore builds and what is left of the copy read from the binlog (measured; 1 where not listed).
 RAW_COLUMN_FACTOR = {
-    DataType.BOOL: 3.0,
-    DataType.INT8: 3.0,
-    DataType.INT16: 3.0,
-    DataType.INT32: 3.0,
-    DataType.INT64: 3.0,
-    DataType.FLOAT: 3.0,
-    DataType.DOUBLE: 3.0,
-    DataType.VARCHAR: 2.3,
-    DataType.STRING: 2.3,
-    DataType.TEXT: 2.3,
-    DataType.JSON: 2.3,
-    DataType.ARRAY: 2.3,
+    DataType.BOOL: 2.8,
+    DataType.INT8: 2.8,
+    DataType.INT16: 2.8,
+    DataType.INT32: 2.8,
+    DataType.INT64: 2.8,
+    DataType.FLOAT: 2.8,
+    DataType.DOUBLE: 2.8,
+    DataType.VARCHAR: 2.2,
+    DataType.STRING: 2.2,
+    DataType.TEXT: 2.2,
+    DataType.JSON: 2.2,
+    DataType.ARRAY: 2.2,
 }
 #: ... + what the server keeps a variable-length value besides its bytes (measured, bytes a value).
 VALUE_OVERHEAD_BYTES = {
-    DataType.VARCHAR: 124,
-    DataType.STRING: 124,
-    DataType.TEXT: 124,
-    DataType.JSON: 150,
-    DataType.ARRAY: 70,
-    DataType.GEOMETRY: 150,
+    DataType.VARCHAR: 122,
+    DataType.STRING: 122,
+    DataType.TEXT: 122,
+    DataType.JSON: 162,
+    DataType.ARRAY: 158,
+    DataType.GEOMETRY: 162,
 }
 
 _IVF_PQ_DEFAULT_M = 4  # knowhere <= 2.2 default; newer Milvus requires m, so DescribeIndex has it
@@ -499,7 +506,7 @@ def _field_footprint(
         shares = [PEAK_SHARE.get(c.label, 1.0) for c in costs]
         if segments > 1:  # the further segments' read buffers overlap while they load
             shares = [x + SEGMENT_PEAK_SHARE * (segments - 1) / segments for x in shares]
-        raw_share = RAW_PEAK_SHARE_BY_TYPE.get(fs.dtype, RAW_PEAK_SHARE)
+        raw_share = RAW_PEAK_SHARE if fs.is_primary else RAW_PEAK_SHARE_BY_TYPE.get(fs.dtype, RAW_PEAK_SHARE)
         peak = resident + math.ceil(resident_index * max(shares, default=0.0) + resident_raw * raw_share)
         return _Cost(resident, peak, disk, index_memory, raw_mmap), costs
 

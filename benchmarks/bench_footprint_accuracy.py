@@ -574,13 +574,16 @@ def measure(case: Case, rows: int, repeat: int, base_dir: str | None) -> Run:
         raise
     writer.stop()
     try:
-        with _restarted(data_dir) as server:
+        server = _restarted(data_dir)  # started already (a `with` would start it a second time)
+        try:
             pgid = server.pid
             assert pgid is not None
             before_fp, after_fp, after, peak, load_seconds, extra = anyio.run(
                 _load_and_estimate, server.uri, case, pgid
             )
             idle, samples = extra[:-1], extra[-1]
+        finally:
+            server.stop()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return Run(

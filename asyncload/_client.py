@@ -550,6 +550,11 @@ class AsyncClient:
         included) with what the nodes can still take before refusing a load (90 % of their memory,
         minus what is used). Cancelling the call cancels the RPC.
         """
+        if not isinstance(footprint, Footprint):
+            raise InvalidArgumentError(
+                "footprint must be an asyncload.footprint.Footprint (from client.footprint_estimate(...)), "
+                f"not {type(footprint).__name__}"
+            )
         return fit_verdict(footprint, await self.query_node_memory())
 
     @user_call

@@ -625,9 +625,12 @@ def _make_transport(
     *,
     tls: TLSConfig | None,
     metadata: Sequence[tuple[str, str]],
-    options: Sequence[tuple[str, int | str]],
+    options: Sequence[tuple[str, int | str]] | None = None,
 ) -> Transport:
-    """The transport of this event loop's kind, with the channel options of :mod:`asyncload._channel`."""
+    """The transport of this event loop's kind, with the channel options of :mod:`asyncload._channel`
+    (its defaults when ``options`` is None)."""
+    if options is None:
+        options = _channel.channel_options(_channel.DEFAULT_KEEPALIVE, {})
     if sniffio.current_async_library() == "asyncio":
         from ._transport.aio import AioTransport
 

@@ -366,6 +366,7 @@ class LoadMonitor:
         for watch in self._released_watches(collection, partitions):
             watch.releasing = None
             watch.released_poll = watch.polls_sent
+            watch.polls_sent += 1  # the release counts as an event: a load submitted after it starts later
             watch.outcome.released(str(error))
             watch.end(error)
 

@@ -268,3 +268,24 @@ async def test_a_call_failing_slowly_gets_one_more_attempt_not_every_retry(fake:
         with pytest.raises(asyncload.ServerUnavailableError):
             await client.get_load_state("c")
     assert server.calls["GetLoadState"] == 2
+
+
+async def test_a_poll_held_by_a_recovering_server_is_given_up_on_and_asked_again(fake: tuple[FakeMilvus, str]) -> None:
+    """Fake server: the first progress poll after submission is held without an answer (Milvus
+    2.3.5 right after a restart): each poll gets at most 5 s, not the client's 30 s, and the wait
+    then ends LOADED on a later poll."""
+    server, uri = fake
+    deadlines: list[float] = []
+
+    def held(request: Any, context: grpc.ServicerContext) -> Any:
+        deadlines.append(context.time_remaining() or float("inf"))
+        time.sleep(min(context.time_remaining() or 6.0, 6.0))
+        return milvus_pb2.GetLoadingProgressResponse(progress=10)
+
+    server.script("GetLoadingProgress", progress(10), held, progress(100))
+    async with asyncload.connect(uri, timeout=30, polling=FAST) as client:
+        task = await client.load_collection("c")
+        final = await task.wait(timeout=60)
+    assert final.loaded
+    assert deadlines
+    assert max(deadlines) <= 5.0 + 0.05

@@ -66,12 +66,15 @@ class MilvusAPI:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _call_deadline(self, unbounded: bool) -> float:
+    def _call_deadline(self, unbounded: bool, limit: float | None = None) -> float:
         """When the whole call (every attempt and every pause between them) must be over: the
-        sooner of the client's ``timeout`` from now and the caller's cancel scope."""
+        sooner of the client's ``timeout`` (or the call's own shorter ``limit``) from now and the
+        caller's cancel scope."""
         deadline = anyio.current_effective_deadline()
         if not unbounded and self.timeout is not None:
             deadline = min(deadline, anyio.current_time() + self.timeout)
+        if limit is not None:
+            deadline = min(deadline, anyio.current_time() + limit)
         return deadline
 
     async def _call(
@@ -84,6 +87,7 @@ class MilvusAPI:
         partitions: Sequence[str] = (),
         unbounded: bool = False,
         retry: bool = True,
+        limit: float | None = None,
     ) -> Any:
         """Send ``request``; return the response once its status says success, or raise.
 
@@ -93,7 +97,7 @@ class MilvusAPI:
         """
         operation = current_call() or operation
         scope_deadline = anyio.current_effective_deadline()
-        deadline = self._call_deadline(unbounded)
+        deadline = self._call_deadline(unbounded, limit)
         attempt = 0
         first_failure: float | None = None
         while True:
@@ -186,11 +190,12 @@ class MilvusAPI:
         return LoadState(int(response.state)) if int(response.state) in (0, 1, 2, 3) else LoadState.NOT_EXIST
 
     async def get_loading_progress(
-        self, collection: str, partitions: Sequence[str] = (), *, retry: bool = True
+        self, collection: str, partitions: Sequence[str] = (), *, retry: bool = True, limit: float | None = None
     ) -> LoadingProgress:
         """Raises the server's error when the load failed or was released (e.g. 101 not loaded).
 
-        ``retry=False`` sends one attempt (the load monitor backs off and polls again itself)."""
+        ``retry=False`` sends one attempt (the load monitor backs off and polls again itself);
+        ``limit`` bounds the call below the client's timeout."""
         request = milvus_pb2.GetLoadingProgressRequest(collection_name=collection, partition_names=list(partitions))
         response = await self._call(
             "GetLoadingProgress",
@@ -199,6 +204,7 @@ class MilvusAPI:
             collection=collection,
             partitions=partitions,
             retry=retry,
+            limit=limit,
         )
         return LoadingProgress(int(response.progress), int(getattr(response, "refresh_progress", 0)))
 

@@ -14,7 +14,7 @@ Measures, on both anyio backends:
 5. cancellations survived: 1,000 random cancellations (submissions, waits, streams, releases) on one
    Milvus Lite client; what was left afterwards.
 
-Run: python benchmarks/bench_faults.py [--runs 10] [--skip-kill | --only-outages | --only-hangs]
+Run: python benchmarks/bench_faults.py [--runs 10] [--skip-kill | --only-outages | --only-hangs | --only-kill]
 """
 
 from __future__ import annotations
@@ -191,12 +191,19 @@ async def soak(path: str) -> tuple[int, float, tuple[int, int, int]]:
     return done, time.perf_counter() - started, (stats.waiters, stats.streams, stats.polling)
 
 
-def main(runs: int, skip_kill: bool, only_outages: bool, only_hangs: bool = False) -> None:
+def main(runs: int, skip_kill: bool, only_outages: bool, only_hangs: bool = False, only_kill: bool = False) -> None:
     with MilvusStandalone() as server:
         make_collection(server.uri, None, "small", rows=1_000, dim=16)
         make_collection(server.uri, None, "long", rows=20_000, dim=16, segments=16)
         for backend in BACKENDS:
             print(f"== {backend}")
+            if only_kill:
+                to_error, recovered, ok = anyio.run(kill_and_restart, server, backend=backend)
+                print(
+                    f"  SIGKILL: one-shot call's typed error after {to_error:.2f} s; "
+                    f"waiter ended {'LOADED' if ok else 'not loaded'} {recovered:.1f} s after the restart returned"
+                )
+                continue
             with FaultProxy(server.port) as proxy:
                 for seconds in () if only_hangs else (0.5, 2.0, 10.0):
                     n = runs if seconds < 5 else max(2, runs // 5)
@@ -220,7 +227,7 @@ def main(runs: int, skip_kill: bool, only_outages: bool, only_hangs: bool = Fals
                     f"  SIGKILL: one-shot call's typed error after {to_error:.2f} s; "
                     f"waiter ended {'LOADED' if ok else 'not loaded'} {recovered:.1f} s after the restart returned"
                 )
-    if only_outages or only_hangs:
+    if only_outages or only_hangs or only_kill:
         return
     from milvus_lite.server_manager import server_manager_instance
 
@@ -245,5 +252,6 @@ if __name__ == "__main__":
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--only-outages", action="store_true")
     parser.add_argument("--only-hangs", action="store_true")
+    parser.add_argument("--only-kill", action="store_true")
     args = parser.parse_args()
-    main(args.runs, args.skip_kill, args.only_outages, args.only_hangs)
+    main(args.runs, args.skip_kill, args.only_outages, args.only_hangs, args.only_kill)

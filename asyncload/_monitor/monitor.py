@@ -35,8 +35,8 @@ WatchKey = tuple[str, tuple[str, ...]]
 #: Longest pause between polls while the server cannot be asked (polls back off up to this).
 _OUTAGE_POLL_CAP = 2.0
 #: A progress poll gets no answer within this (or the client's shorter timeout): it could not ask,
-#: and the next poll goes out. Measured: after a restart Milvus 2.3.5 holds the first polls until
-#: it has recovered, and a poll held for the client's 30 s delayed the waiter by as much.
+#: and the next poll goes out. A defensive bound: a server holding polls (overloaded, half-hung)
+#: delays a waiter by at most this, not by the client's whole timeout (30 s by default).
 _POLL_TIMEOUT = 5.0
 
 

@@ -55,6 +55,7 @@ from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import ServerError as ServerError
 from .errors import ServerUnavailableError as ServerUnavailableError
 from .errors import TLSError as TLSError
+from .errors import TransportError as TransportError
 from .errors import UnsupportedOperationError as UnsupportedOperationError
 
 __version__ = "0.1.0"
@@ -95,6 +96,7 @@ __all__ = [
     "ServerError",
     "ServerUnavailableError",
     "TLSError",
+    "TransportError",
     "UnsupportedOperationError",
     "connect",
 ]

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import anyio
 import sniffio
 
+from . import _channel
 from ._calls import current_call, user_call
+from ._channel import DEFAULT_KEEPALIVE
 from ._endpoint import Endpoint, parse_uri
 from ._events import EventHub, LoadListener
 from ._footprint.estimate import Footprint
@@ -97,6 +99,8 @@ def connect(
     client_cert_file: str | os.PathLike[str] | None = None,
     client_key_file: str | os.PathLike[str] | None = None,
     server_name: str | None = None,
+    keepalive: float | None = DEFAULT_KEEPALIVE,
+    channel_options: Mapping[str, int | str] | None = None,
 ) -> AsyncClient:
     """A client for the Milvus at ``uri``; use it as ``async with asyncload.connect(uri) as client:``.
 
@@ -104,8 +108,13 @@ def connect(
     in ``.db``, which starts an embedded Milvus Lite in this process (stopped when the client
     closes). Credentials in the URI (``http://user:password@host``, percent-encoded) become the
     token. ``token`` is ``user:password`` or an API key; it never appears in reprs, logs or errors.
-    ``db_name`` names the database (printable ASCII). ``timeout`` bounds each RPC in seconds
-    (None: unbounded); a caller's cancel scope bounds it too.
+    ``db_name`` names the database (printable ASCII). ``timeout`` bounds each call in seconds, its
+    retries included (None: unbounded); a caller's cancel scope bounds it too.
+
+    ``keepalive`` is the seconds between gRPC keepalive pings, each to be answered within as long,
+    so a server that hangs (stopped, unplugged, black-holed) is detected within about twice that
+    even with ``timeout=None`` (at least 5: Milvus refuses faster pings; None turns pings off).
+    ``channel_options`` passes gRPC channel arguments (``{"grpc.name": value}``) over asyncload's own.
 
     TLS (``https://`` URIs only): ``ca_file`` is a PEM bundle of the CAs that may sign the server's
     certificate (default: gRPC's bundled roots); ``client_cert_file`` and ``client_key_file`` (PEM,
@@ -126,11 +135,15 @@ def connect(
         client_key_file=client_key_file,
         server_name=server_name,
     )
+    options = _channel.channel_options(
+        _channel.check_keepalive(keepalive), _channel.check_channel_options(channel_options)
+    )
     return AsyncClient(
         endpoint,
         timeout=check_timeout(timeout),
         polling=polling or PollingConfig(),
         retry=retry or RetryPolicy(),
+        channel_options=options,
     )
 
 
@@ -142,7 +155,15 @@ class AsyncClient:
     server), background polling stops, and an embedded server is stopped.
     """
 
-    def __init__(self, endpoint: Endpoint, *, timeout: float | None, polling: PollingConfig, retry: RetryPolicy):
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        timeout: float | None,
+        polling: PollingConfig,
+        retry: RetryPolicy,
+        channel_options: Sequence[tuple[str, int | str]] | None = None,
+    ):
         if not isinstance(polling, PollingConfig):
             raise InvalidArgumentError(f"polling must be an asyncload.PollingConfig, got {show(polling)}")
         if not isinstance(retry, RetryPolicy):
@@ -151,8 +172,12 @@ class AsyncClient:
         self._timeout = timeout
         self._polling = polling
         self._retry = retry
+        self._channel_options = list(channel_options or _channel.channel_options(_channel.DEFAULT_KEEPALIVE, {}))
         self._state = ClientState.UNOPENED
         self._stack: AsyncExitStack | None = None
+        #: The task that opened the client: only it can unwind what it entered (the task group).
+        self._owner: int | None = None
+        self._transport: Transport | None = None
         self._api_: MilvusAPI | None = None
         self._monitor_: LoadMonitor | None = None
         self._events = EventHub()
@@ -193,13 +218,15 @@ class AsyncClient:
             # ``import asyncload``.
             from ._transport.milvus import MilvusAPI
 
-            transport = _make_transport(target, tls=tls, metadata=endpoint.metadata())
+            transport = _make_transport(target, tls=tls, metadata=endpoint.metadata(), options=self._channel_options)
             stack.push_async_callback(_shielded_close, transport)
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
             self._api_ = MilvusAPI(transport, timeout=self._timeout, retry=self._retry)
             self._monitor_ = LoadMonitor(self._api_, task_group, self._polling, on_change=self._events.watch_changed)
+            self._transport = transport
             self._stack = stack.pop_all()
+        self._owner = anyio.get_current_task().id
         self._state = ClientState.OPEN
         return self
 
@@ -211,16 +238,27 @@ class AsyncClient:
     async def aclose(self) -> None:
         """Close the client (idempotent). Waiters and streams raise ClientClosedError; loads go on.
 
-        Closing is shielded: cancelling this call does not leave the client half-closed.
+        From the task that opened the client (the ``async with`` block's), it closes everything.
+        From any other task it closes the connection, stops background polling and ends every wait
+        at once; what the opening task entered (the task group, an embedded server) is unwound
+        when that task leaves its ``async with`` block, where calls meanwhile raise
+        ClientClosedError. Closing is shielded: cancelling this call does not leave the client
+        half-closed.
         """
-        if self._state is not ClientState.OPEN:
+        if self._state is ClientState.OPEN:
             self._state = ClientState.CLOSED
-            return
+            # Stops the polling loops too (each in a scope of its own: the task group's scope also
+            # encloses the opening task's block, which only that task's exit may cancel).
+            self._monitor.close(ClientClosedError(f"{self!r} was closed while waiting; the load goes on"))
         self._state = ClientState.CLOSED
-        self._monitor.close(ClientClosedError(f"{self!r} was closed while waiting; the load goes on"))
+        if self._stack is None:
+            return
+        if anyio.get_current_task().id != self._owner:
+            if self._transport is not None:
+                await _shielded_close(self._transport)  # closed again by the owner: harmless
+            return
         stack, self._stack = self._stack, None
-        if stack is not None:
-            await stack.aclose()
+        await stack.aclose()
 
     @property
     def _api(self) -> MilvusAPI:
@@ -363,6 +401,7 @@ class AsyncClient:
             first_poll=first_poll,
             release=lambda: self._release(collection, partitions),
         )
+        watch.add_task(task)
         self._events.submitted(task, watch.key)
         await monitor.poll(watch)  # the first poll, at once: a fast load is already done here
         return task
@@ -393,7 +432,7 @@ class AsyncClient:
             raise NotLoadedError(collection, partitions, state, operation=call)
         watch = monitor.watch(collection, partitions)
         now = anyio.current_time()
-        if watch.waiters and watch.load_failure is None:
+        if watch.waiters and not watch.outcome.verdict().ended:
             first_poll = watch.polls_sent  # already followed by a waiter of this client: share its schedule
         else:
             first_poll = watch.restart(now, followed=True)
@@ -407,6 +446,7 @@ class AsyncClient:
             release=lambda: self._release(collection, partitions or None),
             followed=True,
         )
+        watch.add_task(task)
         await monitor.poll(watch)  # at once: an already loaded target is done here
         return task
 
@@ -625,14 +665,17 @@ class AsyncClient:
         return await self._api.row_count(check_collection_name(collection))
 
 
-def _make_transport(target: str, *, tls: TLSConfig | None, metadata: Sequence[tuple[str, str]]) -> Transport:
-    options = [
-        ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-        ("grpc.enable_retries", 0),  # asyncload retries itself, inside the caller's deadline
-        # Own subchannels: closing the client closes its connections, so no late event (a GOAWAY from
-        # a server stopping later) reaches an event loop that has ended.
-        ("grpc.use_local_subchannel_pool", 1),
-    ]
+def _make_transport(
+    target: str,
+    *,
+    tls: TLSConfig | None,
+    metadata: Sequence[tuple[str, str]],
+    options: Sequence[tuple[str, int | str]] | None = None,
+) -> Transport:
+    """The transport of this event loop's kind, with the channel options of :mod:`asyncload._channel`
+    (its defaults when ``options`` is None)."""
+    if options is None:
+        options = _channel.channel_options(_channel.DEFAULT_KEEPALIVE, {})
     if sniffio.current_async_library() == "asyncio":
         from ._transport.aio import AioTransport
 

@@ -44,6 +44,18 @@ class Progress:
     eta: float | None = None
     #: Set (seconds without progress) on the snapshot a stream yields when the load has stalled.
     stalled_for: float | None = None
+    #: While the server cannot be asked: when that began (anyio's clock, like ``anyio.current_time()``);
+    #: None while it answers. A stream yields a snapshot when this turns on ("unreachable since")
+    #: and one when it turns off again ("reachable again"), and keeps following the load.
+    unreachable_since: float | None = None
+    #: With ``unreachable_since``: for how many seconds the server had been unreachable when a
+    #: stream took this snapshot.
+    unreachable_for: float | None = None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the server answered the latest poll (False during an outage)."""
+        return self.unreachable_since is None
 
     @property
     def loaded(self) -> bool:
@@ -57,4 +69,7 @@ class Progress:
             eta = ", eta unknown" if self.eta is None else f", eta {self.eta:.1f}s"
         if self.stalled_for is not None:
             eta += f", stalled for {self.stalled_for:.0f}s"
+        if self.unreachable_since is not None:
+            lasting = f" for {self.unreachable_for:.1f}s" if self.unreachable_for is not None else ""
+            eta += f", server unreachable{lasting}"
         return f"{target}: {self.state} {self.percent}% after {self.elapsed:.1f}s{eta}"

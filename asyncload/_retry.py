@@ -17,8 +17,9 @@ class RetryPolicy:
 
     Attempt ``n`` (0-based) waits ``min(cap, base * 2**n)`` scaled by a random factor in
     ``[1 - jitter, 1]``. ``max_retries`` bounds the number of retries; the caller's deadline bounds
-    their total time (a retry that could not start before the deadline is not made). Checked when
-    built: ``max_retries`` 0 to 1000, ``0 < base <= cap <= 3600`` seconds, ``jitter`` 0 to 1.
+    their total time (a retry that could not start before the deadline is not made); retries also
+    start only within :meth:`window` of the first failure. Checked when built: ``max_retries`` 0 to
+    1000, ``0 < base <= cap <= 3600`` seconds, ``jitter`` 0 to 1.
     """
 
     max_retries: int = 5
@@ -33,6 +34,12 @@ class RetryPolicy:
         check_number(self.jitter, what="RetryPolicy.jitter", maximum=1.0)
         if base > cap:
             raise InvalidArgumentError(f"RetryPolicy.base ({base:g} s) must not exceed RetryPolicy.cap ({cap:g} s)")
+
+    def window(self) -> float:
+        """How long after a call's first failure retries may still start: the sum of the longest
+        pauses (1.55 s by default). A server that failed the call slowly (a hang that keepalive
+        detected) gets one more attempt, not ``max_retries`` more slow ones."""
+        return sum(min(self.cap, self.base * 2.0 ** min(attempt, 64)) for attempt in range(self.max_retries))
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based): full jitter under the capped exponential."""

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
+from ._monitor.outcome import unreachable_expired
 from ._progress import Progress
-from .errors import AsyncLoadError, LoadStalledError
+from .errors import AsyncLoadError, LoadStalledError, ServerUnavailableError
 
 if TYPE_CHECKING:
     from ._tasks import LoadTask
 
-__all__ = ["Follower", "ProgressStream"]
+__all__ = ["Follower", "ProgressStream", "fresh"]
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def fresh(error: _E) -> _E:
+    """A copy of ``error`` to raise: same class, message, attributes and ``__cause__``, but no
+    traceback or context of its own yet. Raising one stored instance again and again (a failed task
+    awaited by many waiters) would grow its traceback by every raise, and share it between tasks."""
+    clone = type(error).__new__(type(error), *error.args)
+    clone.args = error.args
+    clone.__dict__.update(error.__dict__)
+    clone.__traceback__ = None
+    clone.__context__ = None
+    clone.__cause__ = error.__cause__
+    clone.__suppress_context__ = error.__suppress_context__
+    return clone
 
 
 class Follower:
@@ -33,32 +51,50 @@ class Follower:
         self._last: Progress | None = None
         self._finished = False
         self._stall_reported = False
-        self._start_poll = task._watch.polls_sent
+        self._refusals_seen = task._watch.outcome.refusals
 
     async def next(self) -> Progress | None:
         """The next snapshot, waiting for it if needed; None once the final one was given.
 
-        Raises the load's error when it failed. Cancelling it only stops this wait.
+        Raises the load's error when it failed, the refusal when the server refuses this client,
+        and :class:`~asyncload.ServerUnavailableError` once the server has been unreachable for the
+        client's ``unreachable_timeout``. Cancelling it only stops this wait.
         """
         task = self._task
         watch = task._watch
         monitor = task._monitor
+        bound = monitor.config.unreachable_timeout
         while not self._finished:
             verdict = task._verdict()
             if isinstance(verdict, AsyncLoadError):
                 self._finished = True
-                raise verdict
-            snapshot = verdict if verdict is not None else task.latest
+                raise fresh(verdict)
             if verdict is not None:
                 self._finished = True
-                return self._emit(snapshot)
-            if task._observation() is not None and self._changed(snapshot):
-                return self._emit(snapshot)
-            failure = watch.transport_failure
-            if failure is not None and failure.poll >= self._start_poll:
-                self._start_poll = watch.polls_sent
-                raise failure.error
+                return self._emit(verdict)
+            refusal = watch.refusal
+            if refusal is not None and refusal.number > self._refusals_seen:
+                self._refusals_seen = refusal.number
+                raise fresh(refusal.error)
             now = anyio.current_time()
+            snapshot = task.latest
+            since = snapshot.unreachable_since
+            if since is not None:
+                snapshot = dataclasses.replace(snapshot, unreachable_for=max(now - since, 0.0))
+            if unreachable_expired(since, now, bound):
+                assert since is not None
+                assert bound is not None
+                self._finished = True
+                error = ServerUnavailableError(
+                    f"Milvus has been unreachable for {now - since:.1f} s (longer than unreachable_timeout="
+                    f"{bound:g} s) while following the load of {task.collection!r}; the load may go on "
+                    "on the server",
+                    since=since,
+                    unreachable_for=now - since,
+                )
+                raise error from watch.unreachable_error
+            if (task._observation() is not None or since is not None) and self._changed(snapshot):
+                return self._emit(snapshot)
             stalled_for = watch.schedule.stalled_for(now)
             stall_timeout = monitor.config.stall_timeout
             if watch.schedule.stalled(now) and not self._stall_reported:
@@ -67,9 +103,12 @@ class Follower:
                     raise LoadStalledError(task.collection, snapshot.percent, stalled_for)
                 if self._report_stalls:
                     return dataclasses.replace(self._emit(snapshot), stalled_for=stalled_for)
+            sleep = math.inf if self._stall_reported else stall_timeout - stalled_for
+            if since is not None and bound is not None:
+                sleep = min(sleep, since + bound - now)
             monitor.enter(watch, stream=self._report_stalls)
             try:
-                with anyio.move_on_after(None if self._stall_reported else stall_timeout - stalled_for):
+                with anyio.move_on_after(sleep):
                     # Streams show every percentage; a plain wait only cares what can end it.
                     await (watch.changed() if self._report_stalls else watch.decided())
             finally:
@@ -80,10 +119,11 @@ class Follower:
 
     def _changed(self, snapshot: Progress) -> bool:
         last = self._last
-        return last is None or (snapshot.percent, snapshot.refresh_percent, snapshot.state) != (
+        return last is None or (snapshot.percent, snapshot.refresh_percent, snapshot.state, snapshot.reachable) != (
             last.percent,
             last.refresh_percent,
             last.state,
+            last.reachable,
         )
 
     def _emit(self, snapshot: Progress) -> Progress:

@@ -68,6 +68,7 @@ class LoadTask:
         release: Callable[[], Awaitable[None]],
         followed: bool = False,
     ) -> None:
+        # Registered with the watch (add_task) by the client once built: the watch settles it.
         self._monitor = monitor
         self._watch = watch
         self._refresh = refresh
@@ -172,11 +173,28 @@ class LoadTask:
     async def wait(self, timeout: float | None = None, *, raise_on_stall: bool = False) -> Progress:
         """Wait until loaded and return the final snapshot.
 
-        Raises :class:`~asyncload.LoadFailedError` (or ``LoadReleasedError``) when the load ends
-        without loading, the builtin :class:`TimeoutError` when ``timeout`` seconds pass first, and
-        :class:`~asyncload.LoadStalledError` when ``raise_on_stall`` is set and progress stops for the
-        client's stall timeout. Neither the timeout, a stall nor cancelling this call stops the load
-        on the server; only :meth:`release` does.
+        The wait follows the load through outages: a poll that could not ask the server (connection
+        refused or reset, UNAVAILABLE, any wire-level gRPC failure, a deadline, Milvus's 65535 or a
+        retriable status) decides nothing, and polling backs off and goes on. It raises only:
+
+        - :class:`~asyncload.LoadFailedError` when the server says the load failed (its ``code`` and
+          ``reason``: insufficient memory, segment resource failure, not loaded any more, ...);
+        - :class:`~asyncload.LoadReleasedError` when the target was released before it loaded;
+        - the builtin :class:`TimeoutError` when ``timeout`` seconds pass first;
+        - :class:`~asyncload.ServerUnavailableError` when the server has been unreachable for longer
+          than the client's ``PollingConfig.unreachable_timeout`` (default 120 s; ``.since`` says
+          since when); with ``unreachable_timeout=None`` only ``timeout`` bounds an outage;
+        - :class:`~asyncload.AuthenticationError` / :class:`~asyncload.PermissionDeniedError` when the
+          server refuses this client's polls (no verdict on the load: ``done()`` stays False);
+        - :class:`~asyncload.ClientClosedError` when the client closes meanwhile;
+        - :class:`~asyncload.LoadStalledError` when ``raise_on_stall`` is set and progress stops for
+          the client's stall timeout;
+        - :class:`~asyncload.InvalidArgumentError` for a bad ``timeout`` or ``raise_on_stall``.
+
+        Each raise is a fresh copy of the task's error (same class, message, attributes and
+        ``__cause__``), so awaiting a failed task many times holds no growing traceback. Neither the
+        timeout, an outage, a stall nor cancelling this call stops the load on the server; only
+        :meth:`release` does.
         """
         timeout = check_timeout(timeout)
         check_flag(raise_on_stall, what="raise_on_stall")
@@ -200,7 +218,10 @@ class LoadTask:
 
         Iterate it with ``async for`` (optionally inside ``async with task.progress() as stream:``).
         Percentages never go backwards; a successful load's stream ends with its 100% snapshot, a
-        failed one raises the load's error. Leaving or cancelling the iteration affects neither the
+        failed one raises the load's error (the same errors as :meth:`wait`, but no TimeoutError).
+        When the server stops answering the stream yields a snapshot with ``unreachable_since`` set
+        (``reachable`` False) and keeps following; once it answers again, one with
+        ``reachable`` True. Leaving or cancelling the iteration affects neither the
         task nor other streams, and polling continues only while some waiter is waiting.
         """
         return ProgressStream(Follower(self, raise_on_stall=False, report_stalls=True))
@@ -223,8 +244,9 @@ class LoadTask:
         self, observation: Observation | None, *, percent: int | None = None, state: LoadState | None = None
     ) -> Progress:
         schedule = self._watch.schedule
+        since = None if self._outcome is not None else self._watch.outcome.unreachable_since
         if observation is None:
-            return Progress(self.collection, self.partitions, 0, state or LoadState.LOADING)
+            return Progress(self.collection, self.partitions, 0, state or LoadState.LOADING, unreachable_since=since)
         shown = observation.percent if percent is None else percent
         loaded = shown >= 100 and (not self._track_refresh or observation.refresh_percent >= 100)
         # A running load's snapshot is taken now: the ETA counts down (and elapsed grows) between polls.
@@ -237,21 +259,16 @@ class LoadTask:
             refresh_percent=observation.refresh_percent,
             elapsed=max(at - self._submitted_at, 0.0),
             eta=0.0 if loaded else schedule.eta(at),
+            unreachable_since=since,
         )
 
+    def _settle(self, outcome: Progress | AsyncLoadError) -> None:
+        """Called by the watch once the load's outcome decides this task (only the first counts)."""
+        if self._outcome is None:
+            self._outcome = outcome
+
     def _verdict(self) -> Progress | AsyncLoadError | None:
-        """The settled outcome, deciding it from the newest relevant answer if needed."""
-        if self._outcome is not None:
-            return self._outcome
-        observation = self._observation()
-        if observation is not None:
-            snapshot = self._progress(observation)
-            if snapshot.loaded:  # once seen loaded, a later release does not undo that it loaded
-                self._outcome = snapshot
-                return snapshot
-        failure = self._watch.load_failure
-        if failure is not None and failure.poll >= self._first_poll:
-            self._outcome = failure.error
+        """The settled outcome (see :mod:`asyncload._monitor.outcome`), or None while it runs."""
         return self._outcome
 
 

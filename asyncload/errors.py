@@ -4,13 +4,16 @@
     ├── InvalidArgumentError            (also a ValueError; raised before any RPC)
     │   └── InvalidLoadFieldsError      load_fields without the primary key / a vector field, or unknown names
     ├── ClientClosedError               the client was used after it closed
-    ├── ConnectionFailedError           transport-level trouble
-    │   ├── ServerUnavailableError      the server cannot be reached (after retries)
+    ├── ConnectionFailedError           the server could not be asked: nothing was learned about the request
+    │   ├── ServerUnavailableError      the server cannot be reached (after retries; for a wait: for longer
+    │   │   │                           than ``unreachable_timeout``): .since, .unreachable_for
     │   │   └── DatabaseLockedError     a Milvus Lite ``.db`` is held by another process (``.pid`` when known)
     │   ├── AuthenticationError         wrong or missing token (never retried)
     │   ├── TLSError                    the TLS handshake failed: certificate not trusted, name mismatch,
     │   │                               client certificate refused (never retried)
-    │   └── DeadlineExceededError       one RPC got no answer within the client's timeout (also a TimeoutError)
+    │   ├── DeadlineExceededError       one call got no answer within the client's timeout (also a TimeoutError)
+    │   └── TransportError              any other wire-level gRPC failure (INTERNAL, UNKNOWN, CANCELLED,
+    │                                   ABORTED, RESOURCE_EXHAUSTED, DATA_LOSS, ...): .grpc_code
     ├── ServerError                     Milvus answered with an error status: .code, .reason, .retriable
     │   ├── PermissionDeniedError       the user lacks a privilege
     │   ├── UnsupportedOperationError   this server does not implement the operation (e.g. Milvus Lite partitions)
@@ -24,6 +27,12 @@
 
 Waiting with a deadline raises the builtin :class:`TimeoutError`: the load goes on on the server.
 gRPC errors never escape: they are chained as ``__cause__`` of the public error.
+
+Only a :class:`ServerError` is something the server *said*; a :class:`ConnectionFailedError` says
+that the server could not be asked. That is why a progress poll failing with a
+``ConnectionFailedError`` (or with a retriable status, or Milvus's catch-all 65535) never decides a
+load: waiters keep following it (see ``PollingConfig.unreachable_timeout``). A task's
+:class:`LoadFailedError` always comes from the server's own word about the load.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ __all__ = [
     "ServerError",
     "ServerUnavailableError",
     "TLSError",
+    "TransportError",
     "UnsupportedOperationError",
 ]
 
@@ -99,7 +109,18 @@ class ConnectionFailedError(AsyncLoadError):
 
 
 class ServerUnavailableError(ConnectionFailedError):
-    """The server could not be reached, or stayed unavailable through every retry."""
+    """The server could not be reached, or stayed unavailable through every retry.
+
+    Raised by a wait when the server has been unreachable for longer than the client's
+    ``PollingConfig.unreachable_timeout``: then ``since`` is when it stopped answering (anyio's
+    clock, like ``anyio.current_time()``) and ``unreachable_for`` how many seconds that was; both
+    are None on a single call that ran out of retries.
+    """
+
+    def __init__(self, message: str, *, since: float | None = None, unreachable_for: float | None = None) -> None:
+        super().__init__(message)
+        self.since = since
+        self.unreachable_for = unreachable_for
 
 
 class DatabaseLockedError(ServerUnavailableError):
@@ -131,6 +152,20 @@ class TLSError(ConnectionFailedError):
 
 class DeadlineExceededError(ConnectionFailedError, TimeoutError):
     """One RPC got no answer within the client's ``timeout``; what it asked for may still happen."""
+
+
+class TransportError(ConnectionFailedError):
+    """A wire-level gRPC failure that is not a Milvus status: the call broke on the way (a reset
+    HTTP/2 stream, a proxy in between giving up, a server crashing mid-answer).
+
+    ``grpc_code`` is the gRPC status name (``"INTERNAL"``, ``"CANCELLED"``, ...). It says nothing
+    about what was asked: a load followed through such a failure goes on being followed.
+    """
+
+    def __init__(self, message: str, *, grpc_code: str, operation: str = "") -> None:
+        super().__init__(message)
+        self.grpc_code = grpc_code
+        self.operation = operation
 
 
 class ServerError(AsyncLoadError):

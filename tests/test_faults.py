@@ -85,7 +85,12 @@ async def test_load_failing_at_60_percent_ends_every_waiter_and_stream_with_the_
             tg.start_soon(streamer, 0)
             tg.start_soon(streamer, 1)
     assert len(errors) == 5
-    assert all(e is errors[0] for e in errors), "every waiter gets the same error"
+    # Every waiter gets the same error, each as its own copy (one instance raised in many tasks would
+    # share, and grow, one traceback): same class, message, code and cause as task.exception().
+    stored = task.exception()
+    assert stored is not None
+    assert all(type(e) is type(stored) and str(e) == str(stored) for e in errors), "every waiter gets the same error"
+    assert all(e.__cause__ is stored.__cause__ and e is not stored for e in errors)
     assert errors[0].code == 52  # type: ignore[attr-defined]
     assert "insufficient memory" in str(errors[0])
     for percents in seen:
@@ -138,7 +143,7 @@ async def test_unavailable_forever_gives_up_after_the_retry_budget(fake: tuple[F
     [
         (grpc_abort(grpc.StatusCode.UNAUTHENTICATED, "bad token"), asyncload.AuthenticationError),
         (grpc_abort(grpc.StatusCode.PERMISSION_DENIED, "no privilege"), asyncload.PermissionDeniedError),
-        (grpc_abort(grpc.StatusCode.INVALID_ARGUMENT, "bad"), asyncload.ServerError),
+        (grpc_abort(grpc.StatusCode.INVALID_ARGUMENT, "bad"), asyncload.TransportError),
         (
             lambda r, c: milvus_pb2.GetLoadStateResponse(status=error_status(100, "collection not found[c]")),
             asyncload.CollectionNotFoundError,
@@ -174,14 +179,20 @@ async def test_token_travels_as_metadata_and_never_in_messages(fake: tuple[FakeM
     assert sent["dbname"] == "analytics"
 
 
-async def test_a_failing_poll_surfaces_to_waiters_without_resending_the_load(fake: tuple[FakeMilvus, str]) -> None:
+async def test_an_unreachable_server_ends_waits_after_the_unreachable_bound_without_resending_the_load(
+    fake: tuple[FakeMilvus, str],
+) -> None:
+    """Fake server: UNAVAILABLE on every poll after the first (a proxy that went away for good)."""
     server, uri = fake
     server.script("GetLoadingProgress", progress(10), grpc_abort(grpc.StatusCode.UNAVAILABLE, "proxy restarting"))
     retry = asyncload.RetryPolicy(max_retries=1, base=0.01, cap=0.01)
-    async with asyncload.connect(uri, polling=FAST, retry=retry) as client:
+    polling = dataclasses.replace(FAST, unreachable_timeout=0.3)
+    async with asyncload.connect(uri, polling=polling, retry=retry) as client:
         task = await client.load_collection("c")
-        with pytest.raises(asyncload.ServerUnavailableError):
+        with pytest.raises(asyncload.ServerUnavailableError) as info:
             await task
+        assert info.value.since is not None and (info.value.unreachable_for or 0) >= 0.3
+        assert isinstance(info.value.__cause__, asyncload.ServerUnavailableError), "the last poll's error"
         assert not task.done(), "an unreachable server is no verdict on the load"
     assert server.calls["LoadCollection"] == 1
 

@@ -15,7 +15,7 @@ from .._concurrency import gather
 from .._progress import LoadState
 from .._schema import CollectionSchema, DataType, IndexInfo
 from .._validation import validate_load_fields
-from ..errors import ConnectionFailedError, ServerError
+from ..errors import ConnectionFailedError, ServerError, TransportError
 from .estimate import Footprint, estimate_footprint
 from .sample import sample_sizes
 
@@ -96,7 +96,7 @@ async def fetch_footprint(
             samples = await api.sample_value_sizes(
                 collection, variable, limit=sample_rows, partitions=tuple(partitions)
             )
-        except ServerError:
+        except (ServerError, TransportError):
             samples = {}  # e.g. a field outside load_fields cannot be output: schema defaults then
     return estimate_footprint(
         schema,

@@ -9,6 +9,7 @@ is waiting; when the last waiter leaves (returns, raises or is cancelled) the lo
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,21 +17,27 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from ..errors import AsyncLoadError, LoadFailedError, LoadReleasedError, ServerError
+from ..errors import AsyncLoadError, ClientClosedError, LoadFailedError, LoadReleasedError, ServerError
 from .batch import ProgressBatcher
+from .outcome import Kind, LoadOutcome, Phase, classify
 from .policy import PollingConfig, PollSchedule, TickPhase
 from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
+    from .._tasks import LoadTask
     from .._transport.milvus import MilvusAPI
 
 __all__ = ["LoadMonitor", "Observation", "Watch", "WatchKey"]
 
 WatchKey = tuple[str, tuple[str, ...]]
-# Milvus codes meaning "not loaded" (collection 101, partition 201).
-_NOT_LOADED_CODES = frozenset({101, 201})
+#: Longest pause between polls while the server cannot be asked (polls back off up to this).
+_OUTAGE_POLL_CAP = 2.0
+#: A progress poll gets no answer within this (or the client's shorter timeout): it could not ask,
+#: and the next poll goes out. A defensive bound: a server holding polls (overloaded, half-hung)
+#: delays a waiter by at most this, not by the client's whole timeout (30 s by default).
+_POLL_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,26 +52,34 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class Failure:
-    """A failed poll (or a release, or the client closing), numbered like the polls."""
+class Refusal:
+    """The server refused this client's poll (or the client closed): ``number`` counts refusals."""
 
-    poll: int
+    number: int
     error: AsyncLoadError
 
 
 class Watch:
-    """What the monitor knows about one target, and the waiters following it."""
+    """What the monitor knows about one target, and the waiters following it.
+
+    The load's outcome is :attr:`outcome` (the pure machine of :mod:`asyncload._monitor.outcome`);
+    this object adds what only I/O knows: the error objects, the events waiters sleep on, and the
+    tasks still waiting for a verdict, which :meth:`settle` decides as soon as the machine does.
+    """
 
     def __init__(self, key: WatchKey, config: PollingConfig, now: float, phase: TickPhase | None) -> None:
         self.key = key
         self.config = config
         self.phase = phase
         self.schedule = PollSchedule(config, now, phase)
+        self.outcome = LoadOutcome()
         self.observation: Observation | None = None
-        #: The server's verdict that the load ended without loading (failed, or released).
-        self.load_failure: Failure | None = None
-        #: A problem reaching the server (unreachable, unauthenticated, closed): no verdict on the load.
-        self.transport_failure: Failure | None = None
+        #: The error a failed (or released) load ends with, once the outcome says it ended.
+        self.ending: LoadFailedError | None = None
+        #: The newest refusal (unauthenticated, not permitted, client closed): waits raise it.
+        self.refusal: Refusal | None = None
+        #: The last poll error that left the server unreachable (the cause of ServerUnavailableError).
+        self.unreachable_error: AsyncLoadError | None = None
         self.polls_sent = 0
         self.refresh = False
         #: Set while this client's release of the target is in flight: the error its loads end with.
@@ -73,6 +88,7 @@ class Watch:
         self.released_poll: int | None = None
         self.waiters = 0
         self.streams = 0
+        self.pending: weakref.WeakSet[LoadTask] = weakref.WeakSet()
         self._changed = anyio.Event()
         self._decided = anyio.Event()
         self._loop_scope: anyio.CancelScope | None = None
@@ -93,23 +109,44 @@ class Watch:
         """
         self.schedule = PollSchedule(self.config, now, self.phase, followed=followed)
         self.refresh = refresh
-        self.load_failure = None
+        self.outcome.submitted(seen=followed)
+        self.ending = None
         self.notify()
         return self.polls_sent
 
-    def fail(self, error: AsyncLoadError, *, load_failed: bool) -> None:
-        """Record a failure that counts for every poll sent so far, and wake the waiters."""
-        failure = Failure(self.polls_sent, error)
-        self.polls_sent += 1
-        if load_failed:
-            self.load_failure = failure
-        else:
-            self.transport_failure = failure
+    def add_task(self, task: LoadTask) -> None:
+        """Follow ``task`` until the outcome decides it."""
+        self.pending.add(task)
+        self.settle()
+
+    def settle(self) -> None:
+        """Give every pending task whose outcome is decided its verdict."""
+        for task in list(self.pending):
+            verdict = self.outcome.verdict(track_refresh=task._track_refresh)
+            if verdict.phase is Phase.LOADED:
+                task._settle(task._progress(task._observation()))
+            elif verdict.ended and self.ending is not None:
+                task._settle(self.ending)
+            else:
+                continue
+            self.pending.discard(task)
+
+    def end(self, error: LoadFailedError) -> None:
+        """The outcome just ended (failed or released) with ``error``: settle and wake everyone."""
+        if self.ending is None and self.outcome.verdict().ended:
+            self.ending = error
+        self.settle()
+        self.notify()
+
+    def refuse(self, error: AsyncLoadError) -> None:
+        """Every waiter raises ``error`` (no verdict on the load)."""
+        self.outcome.refused()
+        self.refusal = Refusal(self.outcome.refusals, error)
         self.notify()
 
     def notify(self, *, decisive: bool = True) -> None:
-        """Wake the streams (every change) and, when ``decisive`` (loaded, failed, a transport
-        problem, a restart), the plain waiters too: they re-check what they wait for."""
+        """Wake the streams (every change) and, when ``decisive`` (loaded, failed, a refusal, a
+        restart), the plain waiters too: they re-check what they wait for."""
         self._changed.set()
         self._changed = anyio.Event()
         if decisive:
@@ -186,12 +223,13 @@ class LoadMonitor:
         await anyio.lowlevel.checkpoint_if_cancelled()  # nobody waits any more: do not send it
         sent_at = anyio.current_time()
         try:
-            progress = await self._api.get_loading_progress(watch.collection, watch.partitions)
-        except ServerError as exc:
-            self._record_failure(watch, number, exc)
+            # One attempt: a poll that could not ask is recorded at once (the outage's start), and
+            # this loop backs off and asks again (retries inside the call would hide the outage).
+            progress = await self._api.get_loading_progress(
+                watch.collection, watch.partitions, retry=False, limit=_POLL_TIMEOUT
+            )
         except AsyncLoadError as exc:
-            watch.transport_failure = Failure(number, exc)
-            watch.notify()
+            self._record_failure(watch, sent_at, exc)
         else:
             received_at = anyio.current_time()
             self._record(watch, number, sent_at, received_at, progress.percent, progress.refresh_percent)
@@ -205,37 +243,59 @@ class LoadMonitor:
     def _record(
         self, watch: Watch, number: int, sent_at: float, received_at: float, percent: int, refresh: int
     ) -> None:
+        was_unreachable = watch.outcome.unreachable_since is not None
         watch.observation = Observation(number, sent_at, received_at, percent, refresh)
+        watch.outcome.answered(percent, refresh)
+        watch.unreachable_error = None
         scheduled = min(percent, refresh) if watch.refresh else percent
         watch.schedule.observe(received_at, scheduled, sent_at=sent_at)
-        watch.notify(decisive=percent >= 100)
+        watch.settle()
+        watch.notify(decisive=percent >= 100 or was_unreachable)
         self._on_change(watch)
 
-    def _record_failure(self, watch: Watch, number: int, exc: ServerError) -> None:
-        current = getattr(watch.load_failure, "error", None)
-        if isinstance(current, LoadReleasedError):
-            return  # a release stays the reason
-        if watch.releasing:  # "not loaded" while this client releases it: that is the release
-            error: LoadFailedError = watch.releasing
-        elif exc.code in _NOT_LOADED_CODES:  # "not loaded" mid-load, without our release: released elsewhere
+    def _record_failure(self, watch: Watch, sent_at: float, exc: AsyncLoadError) -> None:
+        """Feed a failed poll to the outcome; only the server's word on the load can end it."""
+        kind = classify(exc)
+        reason, code = (exc.reason, exc.code) if isinstance(exc, ServerError) else (str(exc), 0)
+        was_unreachable = watch.outcome.unreachable_since is not None
+        if kind is Kind.REFUSED:
+            watch.outcome.observe(kind, asked_at=sent_at)
+            watch.refuse(exc)
+            self._on_change(watch)
+            return
+        watch.outcome.observe(kind, asked_at=sent_at, reason=reason, code=code)
+        if kind is Kind.UNKNOWN:
+            watch.unreachable_error = exc
+            # Streams report the outage; plain waits wake once, at its start, to time their bound.
+            watch.notify(decisive=not was_unreachable)
+            self._on_change(watch)
+            return
+        watch.unreachable_error = None
+        verdict = watch.outcome.verdict()
+        if verdict.phase is Phase.RELEASED and watch.releasing is not None:
+            error: LoadFailedError = watch.releasing  # "not loaded" while this client releases it
+        elif kind is Kind.NOT_LOADED:  # "not loaded" after the load was seen, without our release
             target = f"{watch.collection!r}" + (f" partitions {list(watch.partitions)}" if watch.partitions else "")
             error = LoadReleasedError(
                 f"{target} stopped loading before it finished: released by another client or process "
-                f"(or dropped by the server); the server says: {exc.reason}",
-                code=exc.code,
+                f"(or dropped by the server); the server says: {reason}",
+                code=code,
                 operation="load",
             )
+            error.__cause__ = exc
         else:
-            error = LoadFailedError(exc.reason, code=exc.code, operation="load")
-        error.__cause__ = exc
-        watch.load_failure = Failure(number, error)
-        watch.notify()
+            error = LoadFailedError(reason, code=code, operation="load")
+            error.__cause__ = exc
+        if verdict.ended:
+            watch.end(error)
+        else:
+            watch.notify(decisive=was_unreachable)
         self._on_change(watch)
 
     def enter(self, watch: Watch, *, stream: bool = False) -> None:
         """Register a waiter (or a stream's pending ``__anext__``); starts polling when needed."""
         if self.closed is not None:
-            raise self.closed
+            raise ClientClosedError(str(self.closed))  # a new one each time: no shared traceback
         watch.waiters += 1
         watch.streams += stream
         if watch._loop_scope is None:
@@ -254,31 +314,39 @@ class LoadMonitor:
         with scope:
             try:
                 while True:
-                    due = watch.schedule.next_poll_at()
-                    if math.isinf(due):
-                        # Finished: one last poll is never needed; wait for a restart instead.
-                        await watch.changed()
-                        continue
-                    delay = due - anyio.current_time()
-                    if delay > 0:
-                        with anyio.move_on_after(delay):
+                    pause = watch.outcome.retry_delay(
+                        self.config.min_interval, min(self.config.max_interval, _OUTAGE_POLL_CAP), self.config.backoff
+                    )
+                    if pause > 0:
+                        # The last poll could not ask the server: ask again after a back-off, whatever
+                        # the schedule says (it knows nothing new), so the return is seen soon.
+                        with anyio.move_on_after(pause):
                             await _until_restart(watch)
+                    else:
+                        due = watch.schedule.next_poll_at()
+                        if math.isinf(due):
+                            # Finished: one last poll is never needed; wait for a restart instead.
+                            await watch.changed()
+                            continue
+                        delay = due - anyio.current_time()
+                        if delay > 0:
+                            with anyio.move_on_after(delay):
+                                await _until_restart(watch)
                     if scope.cancel_called or watch.waiters == 0:
                         return  # the last waiter left while this loop slept: send nothing more
                     await self.poll(watch)
-                    failure = watch.transport_failure
-                    if failure is not None and failure.poll == watch.polls_sent - 1:
-                        # A transport problem: the waiters raise it; back off before any retry.
-                        await anyio.sleep(self.config.min_interval)
             finally:
                 if watch._loop_scope is scope:
                     watch._loop_scope = None
 
     def close(self, error: AsyncLoadError) -> None:
-        """Fail every waiter with ``error`` (the client is closing)."""
+        """Fail every waiter with ``error`` and stop every polling loop (the client is closing)."""
         self.closed = error
         for watch in self._watches.values():
-            watch.fail(error, load_failed=False)
+            if watch._loop_scope is not None:
+                watch._loop_scope.cancel()
+                watch._loop_scope = None
+            watch.refuse(error)
 
     def _released_watches(self, collection: str, partitions: tuple[str, ...] | None) -> list[Watch]:
         return [
@@ -291,18 +359,22 @@ class LoadMonitor:
         """A release is about to be sent: polls failing meanwhile mean the release, not a failed load."""
         for watch in self._released_watches(collection, partitions):
             watch.releasing = error
+            watch.outcome.releasing(True)
 
     def release_failed(self, collection: str, partitions: tuple[str, ...] | None) -> None:
         for watch in self._released_watches(collection, partitions):
             watch.releasing = None
+            watch.outcome.releasing(False)
 
-    def released(self, collection: str, partitions: tuple[str, ...] | None, error: AsyncLoadError) -> None:
+    def released(self, collection: str, partitions: tuple[str, ...] | None, error: LoadReleasedError) -> None:
         """End the unfinished loads of a released target (all of a collection's, or those sharing a
         released partition) with ``error``."""
         for watch in self._released_watches(collection, partitions):
             watch.releasing = None
             watch.released_poll = watch.polls_sent
-            watch.fail(error, load_failed=True)
+            watch.polls_sent += 1  # the release counts as an event: a load submitted after it starts later
+            watch.outcome.released(str(error))
+            watch.end(error)
 
 
 async def _until_restart(watch: Watch) -> None:

@@ -60,6 +60,12 @@ class PollingConfig:
     finish_window: float = 0.15
     #: No progress for this long counts as a stall (Milvus itself fails a load after 600 s).
     stall_timeout: float = 300.0
+    #: How long a wait (or stream) rides out a server that cannot be asked (connection refused or
+    #: dropped, UNAVAILABLE, broken calls, Milvus 65535, ...) before it raises
+    #: ``ServerUnavailableError``; well above a rolling restart of a Milvus proxy. None: as long as the
+    #: wait's own timeout. Polls back off meanwhile (``min_interval`` growing by ``backoff`` up to
+    #: 2 s, or ``max_interval`` if shorter).
+    unreachable_timeout: float | None = 120.0
     #: Cap on progress polls per second for one client, shared fairly by every watched load.
     max_polls_per_second: float = 50.0
     #: Share one ShowCollections(InMemory) call between whole-collection polls falling due together.
@@ -106,6 +112,14 @@ class PollingConfig:
         check_number(self.backoff, what="PollingConfig.backoff", minimum=1.0, maximum=_MAX_BACKOFF)
         check_number(self.finish_window, what="PollingConfig.finish_window", maximum=1.0)
         check_number(self.stall_timeout, what="PollingConfig.stall_timeout", positive=True, unit=" of seconds")
+        if self.unreachable_timeout is not None:
+            check_number(
+                self.unreachable_timeout,
+                what="PollingConfig.unreachable_timeout",
+                positive=True,
+                unit=" of seconds",
+                alternative=", or None",
+            )
         check_number(
             self.max_polls_per_second, what="PollingConfig.max_polls_per_second", positive=True, maximum=_MAX_RATE
         )

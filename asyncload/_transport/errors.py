@@ -22,14 +22,17 @@ from ..errors import (
     ServerError,
     ServerUnavailableError,
     TLSError,
+    TransportError,
     UnsupportedOperationError,
 )
 
-__all__ = ["RETRIABLE_CODES", "map_rpc_error", "status_error", "user_names"]
+__all__ = ["RETRIABLE_CODES", "UNEXPECTED_CODE", "map_rpc_error", "status_error", "user_names"]
 
 # Milvus error codes (pkg/util/merr) the server marks retriable: service not ready (1), unavailable (2),
 # request limit (4), rate limit (8), resource insufficient (12), not fully loaded (103), recovering (106).
 RETRIABLE_CODES = frozenset({1, 2, 4, 8, 12, 103, 106})
+#: Milvus's catch-all "unexpected error" (e.g. for ~15 s after a restart): no word on the request.
+UNEXPECTED_CODE = 65535
 _COLLECTION_NOT_FOUND = frozenset({100})
 _PARTITION_NOT_FOUND = frozenset({200})
 _OTHER_NOT_FOUND = frozenset({300, 400, 700, 800})  # resource group, replica, index, database
@@ -116,5 +119,7 @@ def map_rpc_error(exc: grpc.RpcError, *, operation: str) -> AsyncLoadError:
         return DeadlineExceededError(f"{prefix}no answer within the deadline ({details})")
     if code == grpc.StatusCode.UNIMPLEMENTED:
         return UnsupportedOperationError(details, code=0, operation=operation)
+    # Everything else broke on the wire (a reset stream, a proxy in between, a crash mid-answer):
+    # it is not a Milvus status and says nothing about what was asked.
     name = code.name if code is not None else "UNKNOWN"
-    return ServerError(f"gRPC {name}: {details}", code=0, operation=operation)
+    return TransportError(f"{prefix}gRPC {name} ({details})", grpc_code=name, operation=operation)

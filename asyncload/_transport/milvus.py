@@ -8,7 +8,6 @@ returns or raises is a protobuf or gRPC type.
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -24,7 +23,13 @@ from .._progress import LoadState
 from .._retry import RetryPolicy
 from .._schema import CollectionSchema, IndexInfo
 from .._validation import MAX_SECONDS
-from ..errors import AsyncLoadError, CollectionNotFoundError, ServerError, ServerUnavailableError
+from ..errors import (
+    AsyncLoadError,
+    CollectionNotFoundError,
+    DeadlineExceededError,
+    ServerError,
+    ServerUnavailableError,
+)
 from .base import Transport
 from .convert import collection_schema, index_info, value_sizes
 from .errors import map_rpc_error, status_error
@@ -48,9 +53,9 @@ class LoadingProgress:
 class MilvusAPI:
     """The Milvus RPCs asyncload uses.
 
-    ``timeout`` bounds each RPC (None: only the caller's cancel scope bounds it). Transient failures
-    (UNAVAILABLE, statuses Milvus flags retriable) are retried per ``retry`` inside the caller's
-    deadline; nothing else is retried. Cancelling a call cancels the RPC in flight.
+    ``timeout`` bounds each call, retries included (None: only the caller's cancel scope bounds it).
+    Transient failures (UNAVAILABLE, statuses Milvus flags retriable) are retried per ``retry``
+    inside that deadline; nothing else is retried. Cancelling a call cancels the RPC in flight.
     """
 
     def __init__(self, transport: Transport, *, timeout: float | None, retry: RetryPolicy) -> None:
@@ -62,12 +67,16 @@ class MilvusAPI:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _rpc_timeout(self, unbounded: bool) -> float | None:
-        remaining = anyio.current_effective_deadline() - anyio.current_time()
-        limit = math.inf if unbounded or self.timeout is None else self.timeout
-        bound = min(limit, remaining)
-        # Beyond MAX_SECONDS (decades) gRPC would wrap the deadline into one that has passed: unbounded.
-        return None if bound > MAX_SECONDS else max(bound, 0.001)
+    def _call_deadline(self, unbounded: bool, limit: float | None = None) -> float:
+        """When the whole call (every attempt and every pause between them) must be over: the
+        sooner of the client's ``timeout`` (or the call's own shorter ``limit``) from now and the
+        caller's cancel scope."""
+        deadline = anyio.current_effective_deadline()
+        if not unbounded and self.timeout is not None:
+            deadline = min(deadline, anyio.current_time() + self.timeout)
+        if limit is not None:
+            deadline = min(deadline, anyio.current_time() + limit)
+        return deadline
 
     async def _call(
         self,
@@ -78,19 +87,28 @@ class MilvusAPI:
         collection: str | None = None,
         partitions: Sequence[str] = (),
         unbounded: bool = False,
+        retry: bool = True,
+        limit: float | None = None,
     ) -> Any:
         """Send ``request``; return the response once its status says success, or raise.
 
         Errors name the user's public call when one is running (see :mod:`asyncload._calls`), else
-        ``operation``.
+        ``operation``. ``timeout`` bounds the whole call, retries included: each attempt gets what
+        is left of it, and a retry whose pause would not end before the deadline is not made.
         """
         operation = current_call() or operation
+        scope_deadline = anyio.current_effective_deadline()
+        deadline = self._call_deadline(unbounded, limit)
         attempt = 0
+        first_failure: float | None = None
         while True:
             self.calls[method] += 1
+            remaining = deadline - anyio.current_time()
+            # Beyond MAX_SECONDS (decades) gRPC would wrap the deadline into one that has passed: unbounded.
+            rpc_timeout = None if remaining > MAX_SECONDS else max(remaining, 0.001)
             error: AsyncLoadError | None
             try:
-                response = await self._transport.unary(method, request, timeout=self._rpc_timeout(unbounded))
+                response = await self._transport.unary(method, request, timeout=rpc_timeout)
             except grpc.RpcError as exc:
                 error = map_rpc_error(exc, operation=operation)
                 cause: BaseException | None = exc
@@ -100,12 +118,27 @@ class MilvusAPI:
                 cause = None
                 if error is None:
                     return response
+            if (
+                isinstance(error, DeadlineExceededError)
+                and scope_deadline <= deadline
+                and scope_deadline - anyio.current_time() <= MAX_SECONDS
+            ):
+                # The caller's own cancel scope set this deadline: its cancellation ends the call
+                # (gRPC may report the expiry a moment before anyio does).
+                await anyio.sleep_until(scope_deadline + 0.001)
             retriable = isinstance(error, ServerUnavailableError) or (
                 isinstance(error, ServerError) and error.retriable
             )
             delay = self.retry.delay(attempt, self._rng)
-            deadline = anyio.current_effective_deadline()
-            if not retriable or attempt >= self.retry.max_retries or anyio.current_time() + delay >= deadline:
+            now = anyio.current_time()
+            first_failure = now if first_failure is None else first_failure
+            if (
+                not retriable
+                or not retry
+                or attempt >= self.retry.max_retries
+                or now + delay >= deadline
+                or now + delay > first_failure + self.retry.window()
+            ):
                 raise error from cause
             attempt += 1
             await anyio.sleep(delay)
@@ -157,8 +190,13 @@ class MilvusAPI:
         )
         return LoadState(int(response.state)) if int(response.state) in (0, 1, 2, 3) else LoadState.NOT_EXIST
 
-    async def get_loading_progress(self, collection: str, partitions: Sequence[str] = ()) -> LoadingProgress:
-        """Raises the server's error when the load failed or was released (e.g. 101 not loaded)."""
+    async def get_loading_progress(
+        self, collection: str, partitions: Sequence[str] = (), *, retry: bool = True, limit: float | None = None
+    ) -> LoadingProgress:
+        """Raises the server's error when the load failed or was released (e.g. 101 not loaded).
+
+        ``retry=False`` sends one attempt (the load monitor backs off and polls again itself);
+        ``limit`` bounds the call below the client's timeout."""
         request = milvus_pb2.GetLoadingProgressRequest(collection_name=collection, partition_names=list(partitions))
         response = await self._call(
             "GetLoadingProgress",
@@ -166,6 +204,8 @@ class MilvusAPI:
             operation="loading_progress",
             collection=collection,
             partitions=partitions,
+            retry=retry,
+            limit=limit,
         )
         return LoadingProgress(int(response.progress), int(getattr(response, "refresh_progress", 0)))
 

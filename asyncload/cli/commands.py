@@ -31,6 +31,7 @@ from ..errors import (
     ConnectionFailedError,
     PartitionNotFoundError,
     ServerError,
+    TransportError,
 )
 from .output import Output
 from .views import estimated_from, footprint_document, show_footprint, show_status
@@ -154,7 +155,7 @@ async def collect_status(client: AsyncClient) -> list[dict[str, Any]]:
                 row["fit"] = "loaded" if loaded else fit_verdict(estimate, memory).verdict.value
             except CollectionNotFoundError:
                 return  # dropped meanwhile
-            except ServerError as exc:
+            except (ServerError, TransportError) as exc:
                 row.setdefault("state", "?")
                 row["error"] = str(exc)
             rows[name] = row

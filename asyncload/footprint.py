@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._footprint import frame as _frame
 from ._footprint.estimate import FieldFootprint, Footprint, estimate_footprint
-from ._footprint.fit import ClusterMemory, Fit, FitVerdict, NodeMemory, fit_verdict
+from ._footprint.fit import ClusterMemory, Fit, FitVerdict, NodeMemory, fit_verdict, judge_fit
 from ._footprint.frame import FRAME_COLUMNS, footprint_frame
 from ._format import human_bytes
 from ._public import publish as _publish
@@ -41,6 +41,7 @@ __all__ = [
     "fit_verdict",
     "footprint_frame",
     "human_bytes",
+    "judge_fit",
     "plot",
     "styled",
 ]

@@ -261,6 +261,11 @@ class Footprint:
     schema range: ``total_low`` .. ``total_high`` (and ``peak_low_bytes`` .. ``peak_high_bytes``)
     bound the totals and ``total_selected`` is the typical value between them. ``sampled_fields``
     are the selected variable-length fields whose size comes from a sample.
+
+    ``loaded`` says the collection was loaded when the estimate was made (its memory is then
+    already in what the query nodes use). ``measured_bytes`` is the loaded segments' memory as the
+    server reports it (GetQuerySegmentInfo ``mem_size``, summed), None where it does not say;
+    ``measured`` says in one line which (empty when not loaded).
     """
 
     collection: str
@@ -282,6 +287,9 @@ class Footprint:
     peak_high_bytes: int
     range_fields: tuple[str, ...]
     sampled_fields: tuple[str, ...]
+    loaded: bool = False
+    measured_bytes: int | None = None
+    measured: str = ""
 
     @property
     def exact(self) -> bool:

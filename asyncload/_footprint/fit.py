@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .estimate import Footprint
@@ -25,6 +26,7 @@ __all__ = [
     "FitVerdict",
     "NodeMemory",
     "fit_verdict",
+    "judge_fit",
     "parse_system_info",
 ]
 
@@ -95,6 +97,8 @@ class FitVerdict(enum.Enum):
     TIGHT = "tight"
     DOES_NOT_FIT = "does not fit"
     UNKNOWN = "unknown"
+    #: The collection is loaded already: its memory is in what the query nodes use (no verdict).
+    LOADED = "loaded"
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,45 @@ def parse_system_info(answer: str) -> ClusterMemory:
 
 def fit_verdict(footprint: Footprint, memory: ClusterMemory) -> Fit:
     """Fits / tight / does not fit: the footprint's loading peak (replicas included) against the
-    query nodes' capacity; a schema-range figure is judged at its typical value and at its ends."""
-    replicas = footprint.replica_number
-    needed, steady = footprint.peak_bytes, footprint.total_selected
+    query nodes' capacity; a schema-range figure is judged at its typical value and at its ends.
+    A footprint of a collection loaded already (``footprint.loaded``) gets :attr:`FitVerdict.LOADED`:
+    its memory is in what the nodes use, and judging it again would count it twice."""
+    if footprint.loaded:
+        return Fit(
+            FitVerdict.LOADED,
+            "loaded already: its memory is in what the query nodes use (release it to judge another load)",
+            footprint.peak_bytes,
+            footprint.total_selected,
+            memory.capacity_bytes if memory.known else None,
+            None,
+            footprint.replica_number,
+            len(memory.nodes),
+        )
+    return judge_fit(
+        memory,
+        needed=footprint.peak_bytes,
+        steady=footprint.total_selected,
+        peak_low=footprint.peak_low_bytes,
+        peak_high=footprint.peak_high_bytes,
+        range_fields=footprint.range_fields,
+        replicas=footprint.replica_number,
+    )
+
+
+def judge_fit(
+    memory: ClusterMemory,
+    *,
+    needed: int,
+    steady: int,
+    peak_low: int,
+    peak_high: int,
+    range_fields: Sequence[str] = (),
+    replicas: int = 1,
+) -> Fit:
+    """:func:`fit_verdict` on plain figures (bytes, replicas included): the loading peak ``needed``
+    (``peak_low`` .. ``peak_high`` where ``range_fields`` are schema ranges) and the ``steady`` state.
+    Pure and cheap: the load panel calls it on every click with the memory it read once."""
+    replicas = max(replicas, 1)
 
     def fit(verdict: FitVerdict, reason: str, capacity: int | None = None) -> Fit:
         headroom = None if capacity is None else capacity - needed
@@ -185,22 +225,20 @@ def fit_verdict(footprint: Footprint, memory: ClusterMemory) -> Fit:
         groups[i % replicas] += node_capacity
     group_capacity = min(groups)
     per_replica = -(-needed // replicas)
-    low = footprint.peak_low_bytes
-    high = footprint.peak_high_bytes
     if needed > capacity or per_replica > group_capacity:
-        if footprint.range_fields and low <= capacity:
+        if range_fields and peak_low <= capacity:
             reason = (
                 f"peak {_mb(needed)} at typical sizes > capacity {_mb(capacity)}; it would fit only if "
-                f"{', '.join(footprint.range_fields)} are near the schema's smallest values: pass a sample"
+                f"{', '.join(range_fields)} are near the schema's smallest values: pass a sample"
             )
         else:
             reason = f"peak while loading {_mb(needed)} > what the query nodes can take, {_mb(capacity)}"
         return fit(FitVerdict.DOES_NOT_FIT, reason, capacity)
-    if footprint.range_fields and high > capacity:
+    if range_fields and peak_high > capacity:
         return fit(
             FitVerdict.TIGHT,
             f"fits at typical sizes (peak {_mb(needed)} of {_mb(capacity)}), not at the schema's largest "
-            f"values of {', '.join(footprint.range_fields)} (peak up to {_mb(high)}): pass a sample",
+            f"values of {', '.join(range_fields)} (peak up to {_mb(peak_high)}): pass a sample",
             capacity,
         )
     if needed > TIGHT_SHARE * capacity:

@@ -62,7 +62,9 @@ def footprint_frame(fp: Footprint, *, memory: ClusterMemory | None = None, fit: 
     selected_bytes, all_bytes, overhead_bytes, fixed_bytes, segments, total_selected, total_low,
     total_high, total_all, peak_bytes, peak_low_bytes, peak_high_bytes, disk_bytes, exact,
     range_fields, sampled_fields, basis (one line saying which figures are sampled and which are
-    schema ranges), assumptions (a list); with ``memory`` / ``fit`` also ``memory`` (the query
+    schema ranges), assumptions (a list), loaded, measured_bytes (the loaded segments' memory the
+    server reports, None where it does not say: not loaded, Milvus 2.3.5's 0, Milvus Lite) and
+    measured (one line saying which); with ``memory`` / ``fit`` also ``memory`` (the query
     nodes' total/used/free, per node) and ``fit`` (verdict, reason, needed and capacity bytes).
     """
     total = fp.selected_bytes
@@ -107,6 +109,9 @@ def footprint_frame(fp: Footprint, *, memory: ClusterMemory | None = None, fit: 
         range_fields=list(fp.range_fields),
         sampled_fields=list(fp.sampled_fields),
         basis=basis_line(fp),
+        loaded=fp.loaded,
+        measured_bytes=fp.measured_bytes,
+        measured=fp.measured,
     )
     if memory is not None:
         frame.attrs["memory"] = memory_dict(memory)

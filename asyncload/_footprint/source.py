@@ -2,11 +2,13 @@
 
 Schema, row count, indexes, load state and the sealed-segment count go out concurrently; then, only
 when the collection is loaded and not empty, one bounded Query samples the variable-length fields
-the caller's own sample does not cover. No full scan.
+the caller's own sample does not cover, and, only when it is loaded, one GetQuerySegmentInfo reads
+the memory the server reports for its loaded segments (measured vs estimated). No full scan.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,14 +17,19 @@ from .._concurrency import gather
 from .._progress import LoadState
 from .._schema import CollectionSchema, DataType, IndexInfo
 from .._validation import validate_load_fields
-from ..errors import ConnectionFailedError, ServerError, TransportError
+from ..errors import ConnectionFailedError, ServerError, TransportError, UnsupportedOperationError
 from .estimate import Footprint, estimate_footprint
 from .sample import sample_sizes
 
 if TYPE_CHECKING:
     from .._transport.milvus import MilvusAPI
 
-__all__ = ["VARIABLE_LENGTH", "fetch_footprint"]
+__all__ = ["MEMORY_NOT_REPORTED", "VARIABLE_LENGTH", "fetch_footprint", "measured_memory"]
+
+#: What ``Footprint.measured`` says where the server reports 0 for every loaded segment.
+MEMORY_NOT_REPORTED = "the server does not report loaded memory (Milvus 2.3.5 answers 0)"
+#: ... and where it does not implement GetQuerySegmentInfo.
+MEMORY_UNKNOWN = "unknown: the server does not implement GetQuerySegmentInfo (Milvus Lite)"
 
 VARIABLE_LENGTH = frozenset(
     {DataType.VARCHAR, DataType.STRING, DataType.TEXT, DataType.JSON, DataType.ARRAY, DataType.SPARSE_FLOAT_VECTOR}
@@ -98,7 +105,7 @@ async def fetch_footprint(
             )
         except (ServerError, TransportError):
             samples = {}  # e.g. a field outside load_fields cannot be output: schema defaults then
-    return estimate_footprint(
+    estimate = estimate_footprint(
         schema,
         rows=rows,
         indexes=indexes,
@@ -109,3 +116,23 @@ async def fetch_footprint(
         segments=segments or None,
         user_samples=user_samples,
     )
+    if state is not LoadState.LOADED:
+        return estimate
+    measured, note = await measured_memory(api, collection)
+    return dataclasses.replace(estimate, loaded=True, measured_bytes=measured, measured=note)
+
+
+async def measured_memory(api: MilvusAPI, collection: str) -> tuple[int | None, str]:
+    """The loaded segments' memory the server reports (GetQuerySegmentInfo ``mem_size``, summed over
+    segments and replicas) and one line saying what it is; None where the server does not say
+    (Milvus 2.3.5 answers 0 for every segment; Milvus Lite does not implement the RPC)."""
+    try:
+        sizes = await api.query_segment_memory(collection)
+    except UnsupportedOperationError:
+        return None, MEMORY_UNKNOWN
+    except ServerError as exc:  # e.g. released meanwhile
+        return None, f"unknown: GetQuerySegmentInfo failed ({exc.reason or exc})"
+    total = sum(sizes)
+    if total <= 0:
+        return None, MEMORY_NOT_REPORTED
+    return total, f"measured by the server: {len(sizes)} loaded segment(s), GetQuerySegmentInfo mem_size"

@@ -114,6 +114,9 @@ def footprint_document(fp: Footprint, fit: Fit | None = None) -> dict[str, Any]:
             "sampled_fields": list(fp.sampled_fields),
         },
         "fit": None if fit is None else fit.as_dict(),
+        "loaded": fp.loaded,
+        "measured_bytes": fp.measured_bytes,
+        "measured": fp.measured,
         "assumptions": list(fp.assumptions),
         "estimated_from": estimated_from(fp),
     }
@@ -196,6 +199,9 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True, fit:
         )
     if fit is not None:
         lines.append(("fits?", fit.verdict.value, fit.reason))
+    if fp.loaded:
+        measured = human_bytes(fp.measured_bytes) if fp.measured_bytes is not None else "?"
+        lines.append(("measured (loaded)", measured, fp.measured))
     if fp.disk_bytes:
         lines.append(("on disk", human_bytes(fp.disk_bytes), "mmap / DiskANN"))
     for label, value, note in lines:

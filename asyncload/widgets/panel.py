@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from typing import TYPE_CHECKING, Any
 
 from .._events import LoadEvent, LoadEventKind
+from .._footprint.fit import ClusterMemory, Fit, FitVerdict
 from .._format import human_bytes
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError, ServerError
@@ -27,6 +29,13 @@ __all__ = ["LoadPanel"]
 
 
 _RED = "#c62828"
+_AMBER = "#b26a00"
+_GREEN = "#2e7d32"
+_VERDICT_COLORS = {FitVerdict.FITS: _GREEN, FitVerdict.TIGHT: _AMBER, FitVerdict.DOES_NOT_FIT: _RED}
+_RANGE_NOTE = (
+    "schema range: not sampled (sampling needs a loaded collection, or pass your own sample); "
+    "the figure may be anywhere between these ends"
+)
 _CHANGE_CODE = 1100  # "can't change the load field list / replica number for loaded collection"
 
 
@@ -49,19 +58,37 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
       disabled and always checked); ``cost_labels``: ``{field name: HTML}`` with each field's
       estimated memory (``$meta`` included); ``fields_grid``: the ``GridBox`` holding them;
     - ``skip_dynamic``: ``Checkbox``, skip the dynamic field; ``replicas``: ``BoundedIntText``;
-    - ``total_label``: ``HTML``, the selection's total next to every field's; ``message_label``:
-      ``HTML``, why the selection cannot be loaded (red), else empty;
+      A field whose size is a schema range (a variable-length field not sampled: basis "schema
+      range") shows its interval, ``low \u2013 high`` (an en dash), with a tooltip saying so;
+    - ``total_label``: ``HTML``, the selection's total next to every field's (an interval when a
+      selected field is a schema range); ``fit_label``: ``HTML``, beside it, the verdict against
+      the query nodes' free memory (fits / tight / does not fit / unknown; "loaded" once loaded),
+      red when the selection will not fit; ``message_label``: ``HTML``, why the selection cannot be
+      loaded (red), else empty;
     - ``load_button`` and ``release_button``: ``Button`` (Load is disabled while the selection
       cannot be loaded, a load is followed or a release runs; Release while nothing is loaded);
     - ``progress``: the :class:`~asyncload.widgets.ProgressBar`; ``error_label``: ``HTML``, errors.
 
     And: ``client``, ``collection``, ``selection`` (the :class:`~asyncload.widgets.Selection`),
     ``state`` (the :class:`~asyncload.LoadState` shown), ``task`` (the last load's LoadTask),
-    ``last_error``, ``background`` (the button tasks), :attr:`state_text`.
+    ``last_error``, ``background`` (the button tasks), :attr:`state_text`; ``memory`` (the
+    :class:`~asyncload.footprint.ClusterMemory` read at ``create`` and ``refresh``: no RPC a click)
+    and ``fit`` (the :class:`~asyncload.footprint.Fit` shown in ``fit_label``, recomputed locally
+    whenever the selection or the replica number changes).
     """
 
-    def __init__(self, client: AsyncClient, selection: Selection, state: LoadState, *, interval: float) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        selection: Selection,
+        state: LoadState,
+        *,
+        interval: float,
+        memory: ClusterMemory | None = None,
+    ) -> None:
         loop = require_asyncio("LoadPanel")
+        self.memory = memory if memory is not None else ClusterMemory.unknown("the query nodes' memory was not read")
+        self.fit: Fit = selection.fit(self.memory)
         self.client = client
         self.collection = selection.collection
         self.selection = selection
@@ -101,7 +128,10 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             self.cost_labels[row.name] = cost
             cells += [name_widget, _w.HTML(f"<span style='color:#666'>{html.escape(kind)}</span>"), cost]
         self.fields_grid = _w.GridBox(
-            cells, layout=_w.Layout(grid_template_columns="minmax(12em, max-content) 10em 7em", grid_gap="0 1em")
+            cells,
+            layout=_w.Layout(
+                grid_template_columns="minmax(12em, max-content) 10em minmax(7em, max-content)", grid_gap="0 1em"
+            ),
         )
         self.skip_dynamic = _w.Checkbox(
             value=False,
@@ -115,6 +145,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         )
         self.replicas.observe(self._replicas_changed, names="value")
         self.total_label = _w.HTML()
+        self.fit_label = _w.HTML()
         self.message_label = _w.HTML()
         self.load_button = _w.Button(description="Load", button_style="primary", icon="play")
         self.release_button = _w.Button(description="Release", button_style="warning", icon="stop")
@@ -126,7 +157,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 self.header,
                 self.fields_grid,
                 _w.HBox([self.skip_dynamic, self.replicas], layout=_w.Layout(grid_gap="2em", align_items="center")),
-                self.total_label,
+                _w.HBox([self.total_label, self.fit_label], layout=_w.Layout(grid_gap="1.5em", align_items="center")),
                 self.message_label,
                 _w.HBox([self.load_button, self.release_button]),
                 self.progress,
@@ -140,7 +171,8 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     @classmethod
     async def create(cls, client: AsyncClient, collection: str, *, interval: float = 0.2) -> LoadPanel:
-        """Estimate every field's memory, read the collection's load state, and build the panel.
+        """Estimate every field's memory, read the collection's load state and the query nodes'
+        memory (once: the fit verdict is then computed locally on every click), and build the panel.
 
         A load already in progress (started elsewhere) is followed until it ends. Raises the client's
         errors (e.g. :class:`~asyncload.CollectionNotFoundError`) and ImportError without ipywidgets.
@@ -149,7 +181,8 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         require_asyncio("LoadPanel")
         footprint = await client.footprint_estimate(collection)
         state = await client.get_load_state(collection)
-        panel = cls(client, Selection(footprint), state, interval=interval)
+        memory = await client.query_node_memory()
+        panel = cls(client, Selection(footprint), state, interval=interval, memory=memory)
         if state is LoadState.LOADING:
             panel._watcher.spawn(panel._follow_elsewhere, name="asyncload panel follow")
         return panel
@@ -219,10 +252,12 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self._update()
 
     async def refresh(self) -> LoadState:
-        """Read the load state again and show it (following a load in progress elsewhere).
+        """Read the load state and the query nodes' memory again and show them (following a load in
+        progress elsewhere).
 
         Cancelling it stops reading and following; nothing changes on the server.
         """
+        self.memory = await self.client.query_node_memory()
         await self._refresh_state()
         if self.state is LoadState.LOADING and not self._loading:
             self._watcher.spawn(self._follow_elsewhere, name="asyncload panel follow")
@@ -332,15 +367,35 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         for row in sel.fields:
             chosen = sel.selected(row.name)
             color = "inherit" if chosen else "#aaa"
-            self.cost_labels[row.name].value = (
-                f"<span style='color:{color}; font-variant-numeric: tabular-nums'>"
-                f"{human_bytes(sel.field_bytes(row.name))}</span>"
+            style = f"color:{color}; font-variant-numeric: tabular-nums; white-space: nowrap"
+            if row.is_range:
+                low, high = sel.field_range(row.name)
+                title = f"{_RANGE_NOTE}; typical {human_bytes(sel.field_bytes(row.name))}"
+                self.cost_labels[row.name].value = (
+                    f"<span style='{style}' title='{html.escape(title)}'>{_interval(low, high)} <sup>*</sup></span>"
+                )
+            else:
+                self.cost_labels[row.name].value = (
+                    f"<span style='{style}' title='{html.escape(row.basis)}'>"
+                    f"{human_bytes(sel.field_bytes(row.name))}</span>"
+                )
+        ranges = sel.range_fields()
+        if ranges:
+            low, high = sel.total_range()
+            shown = f"<b>{_interval(low, high)}</b>"
+            note = (
+                f"; * schema range: {html.escape(', '.join(ranges))} not sampled (sampling needs a loaded "
+                "collection, or pass your own sample)"
             )
+        else:
+            shown, note = f"<b>{human_bytes(sel.total_bytes())}</b>", ""
         self.total_label.value = (
-            f"Selected: <b>{human_bytes(sel.total_bytes())}</b> of {human_bytes(sel.all_bytes())} for all fields"
+            f"Selected: {shown} of {human_bytes(sel.all_bytes())} for all fields"
             f" <span style='color:#666'>(per-row overhead included, x{sel.replicas} replica"
-            f"{'s' if sel.replicas != 1 else ''})</span>"
+            f"{'s' if sel.replicas != 1 else ''}{note})</span>"
         )
+        self.fit = self._verdict()
+        self.fit_label.value = self._fit_html(self.fit)
         problem = sel.problem()
         self.message_label.value = (
             "" if problem is None else f"<span style='color:{_RED}'>{html.escape(problem)}</span>"
@@ -350,6 +405,37 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.release_button.disabled = self._releasing or (
             self.state in (LoadState.NOT_LOAD, LoadState.NOT_EXIST) and not self._loading
         )
+
+    def _verdict(self) -> Fit:
+        fit = self.selection.fit(self.memory)
+        if self.state is LoadState.LOADED:
+            # its memory is in what the nodes use already: judging it again would count it twice
+            return dataclasses.replace(
+                fit,
+                verdict=FitVerdict.LOADED,
+                reason="loaded: its memory is in what the query nodes use (release it to judge another load)",
+                headroom_bytes=None,
+            )
+        return fit
+
+    def _fit_html(self, fit: Fit) -> str:
+        color = _VERDICT_COLORS.get(fit.verdict, "#666")
+        free = (
+            f" <span style='color:#666'>({human_bytes(self.memory.free_bytes)} free, "
+            f"{human_bytes(fit.capacity_bytes)} a load can take)</span>"
+            if self.memory.known and fit.capacity_bytes is not None
+            else ""
+        )
+        weight = "bold" if fit.verdict is FitVerdict.DOES_NOT_FIT else "normal"
+        return (
+            f"<span style='color:{color}; font-weight:{weight}; white-space: nowrap' "
+            f"title='{html.escape(fit.reason)}'>fits? {html.escape(fit.verdict.value)}</span>{free}"
+        )
+
+    @property
+    def fit_text(self) -> str:
+        """The verdict as shown: ``'fits'``, ``'tight'``, ``'does not fit'``, ``'unknown'`` or ``'loaded'``."""
+        return self.fit.verdict.value
 
     @property
     def state_text(self) -> str:
@@ -366,3 +452,8 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             f"<LoadPanel {self.collection} {state_label(self.state)}: "
             f"{human_bytes(self.selection.total_bytes())} selected of {human_bytes(self.selection.all_bytes())}>"
         )
+
+
+def _interval(low: int, high: int) -> str:
+    """``'1.2 MiB \u2013 48 MiB'`` (en dash): a schema range's two ends."""
+    return f"{human_bytes(low)} \u2013 {human_bytes(high)}"

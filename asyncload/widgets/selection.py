@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .._footprint.estimate import Footprint
+from .._footprint.fit import ClusterMemory, Fit, judge_fit
 from .._options import LoadOptions
 from .._schema import DYNAMIC_FIELD_NAME
 
@@ -23,7 +24,13 @@ __all__ = ["FieldRow", "Selection"]
 
 @dataclass(frozen=True)
 class FieldRow:
-    """One field as the panel lists it; ``bytes`` is the resident estimate for one replica."""
+    """One field as the panel lists it; ``bytes`` is the resident estimate for one replica.
+
+    ``low_bytes`` .. ``high_bytes`` is its range (equal to ``bytes`` where the size is known; the
+    schema's bounds where ``is_range``: a variable-length field without a sample, ``bytes`` then a
+    typical value); ``peak_bytes`` (``peak_low_bytes`` .. ``peak_high_bytes``) while loading;
+    ``basis`` says how the size was found ("fixed width", "sampled N rows", "schema range", ...).
+    """
 
     name: str
     dtype: str
@@ -32,6 +39,17 @@ class FieldRow:
     is_primary: bool
     is_vector: bool
     is_dynamic: bool
+    low_bytes: int = 0
+    high_bytes: int = 0
+    peak_bytes: int = 0
+    peak_low_bytes: int = 0
+    peak_high_bytes: int = 0
+    basis: str = ""
+
+    @property
+    def is_range(self) -> bool:
+        """True when the figure is a schema range (not sampled)."""
+        return self.low_bytes != self.high_bytes
 
 
 class Selection:
@@ -52,9 +70,19 @@ class Selection:
                 is_primary=f.is_primary,
                 is_vector=f.is_vector,
                 is_dynamic=f.name == DYNAMIC_FIELD_NAME,
+                low_bytes=f.low_bytes,
+                high_bytes=f.high_bytes,
+                peak_bytes=f.peak_bytes,
+                peak_low_bytes=f.peak_low_bytes,
+                peak_high_bytes=f.peak_high_bytes,
+                basis=f.basis,
             )
             for f in footprint.fields
         )
+        #: The per-row overhead's and fixed cost's share of the loading peak (one replica).
+        self.overhead_peak_bytes = footprint.peak_bytes - sum(f.peak_bytes for f in footprint.fields if f.selected)
+        #: Whether the collection was loaded when the estimate was made.
+        self.loaded = footprint.loaded
         self._selected = {f.name for f in self.fields if not f.is_dynamic}
         self.skip_dynamic = False
         self.replicas = 1
@@ -121,6 +149,53 @@ class Selection:
     def field_bytes(self, name: str) -> int:
         """The resident estimate of one field at the current replica number."""
         return self._row(name).bytes * max(self.replicas, 1)
+
+    def field_range(self, name: str) -> tuple[int, int]:
+        """One field's ``(low, high)`` at the current replica number (equal where the size is known)."""
+        row = self._row(name)
+        replicas = max(self.replicas, 1)
+        return row.low_bytes * replicas, row.high_bytes * replicas
+
+    def range_fields(self) -> tuple[str, ...]:
+        """The selected fields whose figure is a schema range, in schema order."""
+        return tuple(f.name for f in self.fields if f.is_range and self.selected(f.name))
+
+    def total_range(self) -> tuple[int, int]:
+        """The selection's total ``(low, high)``, overhead included, times the replicas: the two
+        ends of :meth:`total_bytes` when selected fields are schema ranges (equal to it otherwise)."""
+        chosen = [f for f in self.fields if self.selected(f.name)]
+        replicas = max(self.replicas, 1)
+        low = sum(f.low_bytes for f in chosen) + self.overhead_bytes
+        high = sum(f.high_bytes for f in chosen) + self.overhead_bytes
+        return low * replicas, high * replicas
+
+    def peak_bytes(self) -> int:
+        """The selection's peak while loading (what must fit while the load runs), times the replicas."""
+        chosen = sum(f.peak_bytes for f in self.fields if self.selected(f.name))
+        return (chosen + self.overhead_peak_bytes) * max(self.replicas, 1)
+
+    def peak_range(self) -> tuple[int, int]:
+        """The peak's ``(low, high)`` ends, as :meth:`total_range` for the total."""
+        chosen = [f for f in self.fields if self.selected(f.name)]
+        replicas = max(self.replicas, 1)
+        low = sum(f.peak_low_bytes for f in chosen) + self.overhead_peak_bytes
+        high = sum(f.peak_high_bytes for f in chosen) + self.overhead_peak_bytes
+        return low * replicas, high * replicas
+
+    def fit(self, memory: ClusterMemory) -> Fit:
+        """The selection's verdict against the query nodes' ``memory`` (read once, by the caller):
+        fits / tight / does not fit / unknown, as ``fit_verdict`` judges the same selection's
+        footprint. Pure: no RPC, so the panel recomputes it on every click."""
+        low, high = self.peak_range()
+        return judge_fit(
+            memory,
+            needed=self.peak_bytes(),
+            steady=self.total_bytes(),
+            peak_low=low,
+            peak_high=high,
+            range_fields=self.range_fields(),
+            replicas=max(self.replicas, 1),
+        )
 
     # -- what to send ---------------------------------------------------------------------------
 

@@ -10,12 +10,14 @@ together, in the same callback, so they always agree.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .._events import LoadEvent, LoadEventKind
+from .._footprint.fit import ClusterMemory, Fit, FitVerdict, fit_verdict
 from .._format import human_bytes
 from .._progress import LoadState, Progress
 from ..errors import AsyncLoadError, LoadReleasedError
@@ -36,7 +38,8 @@ __all__ = ["BoardRow", "CollectionsBoard"]
 _RED = "#c62828"
 #: Fixed widths of a row's cells (the header uses the same); the progress bar, last, takes the room
 #: left (its own cells fixed but the detail line): a row never wraps or shifts.
-NAME_WIDTH, MEMORY_WIDTH, BUTTON_WIDTH = "12em", "6em", "5.5em"
+NAME_WIDTH, MEMORY_WIDTH, FIT_WIDTH, BUTTON_WIDTH = "12em", "6.5em", "6.5em", "5.5em"
+_FIT_COLORS = {FitVerdict.FITS: "#2e7d32", FitVerdict.TIGHT: "#b26a00", FitVerdict.DOES_NOT_FIT: _RED}
 _READING = "Reading..."
 
 
@@ -46,7 +49,10 @@ def _cell(width: str) -> Any:
 
 class BoardRow(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
     """One collection's row, an ipywidgets ``HBox`` of fixed-width cells on one line:
-    ``name_label`` (``HTML``), ``memory_label`` (``HTML``, every field at one replica),
+    ``name_label`` (``HTML``), ``memory_label`` (``HTML``, every field at one replica; ``*`` marks
+    a schema-range figure, as in ``asyncload status``, its ``low..high`` in the tooltip),
+    ``fit_label`` (``HTML``: fits / tight / does not fit / unknown against the query nodes' memory
+    for a collection not loaded, ``loaded`` for a loaded one; the reason in the tooltip),
     ``load_button`` and ``release_button`` (``Button``), ``progress`` (a
     :class:`~asyncload.widgets.ProgressBar`: bar, percentage, state label, elapsed / ETA).
 
@@ -71,6 +77,10 @@ class BoardRow(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
             layout=_cell(NAME_WIDTH),
         )
         self.memory_label = _w.HTML(layout=_cell(MEMORY_WIDTH))
+        self.fit_label = _w.HTML(layout=_cell(FIT_WIDTH))
+        #: The verdict of a load of every field against the memory read at the last refresh (None
+        #: until read); ``fit_label`` shows it while not loaded, and "loaded" while loaded.
+        self.fit: Fit | None = None
         self.load_button = _w.Button(description="Load", button_style="primary", layout=_cell(BUTTON_WIDTH))
         self.release_button = _w.Button(description="Release", button_style="warning", layout=_cell(BUTTON_WIDTH))
         self.load_button.on_click(lambda _b: self._clicked(load=True))
@@ -79,7 +89,7 @@ class BoardRow(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
         #: of a load started elsewhere. One at a time.
         self.watcher = Background(board.background.loop, board._crashed)
         super().__init__(
-            [self.name_label, self.memory_label, self.load_button, self.release_button, self.progress],
+            [self.name_label, self.memory_label, self.fit_label, self.load_button, self.release_button, self.progress],
             layout=_w.Layout(align_items="center", grid_gap="0.6em", flex_flow="row nowrap"),
         )
         self.update_buttons()
@@ -95,6 +105,28 @@ class BoardRow(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.changed()
 
     @property
+    def fit_text(self) -> str:
+        """The verdict as shown: ``'fits'``, ``'tight'``, ``'does not fit'``, ``'unknown'``,
+        ``'loaded'`` (``''`` until read)."""
+        if self.state is LoadState.LOADED:
+            return FitVerdict.LOADED.value
+        return "" if self.fit is None else self.fit.verdict.value
+
+    def show_fit(self) -> None:
+        """Render :attr:`fit_text` in ``fit_label`` (its reason in the tooltip)."""
+        if self.state is LoadState.LOADED:
+            verdict, reason = FitVerdict.LOADED, "loaded: its memory is in what the query nodes use"
+        elif self.fit is not None:
+            verdict, reason = self.fit.verdict, self.fit.reason
+        else:
+            return
+        color = _FIT_COLORS.get(verdict, "#666")
+        self.fit_label.value = (
+            f"<span title='{html.escape(reason)}' style='{nowrap(FIT_WIDTH)}; color:{color}'>"
+            f"{html.escape(verdict.value)}</span>"
+        )
+
+    @property
     def state_text(self) -> str:
         """The state label as shown (``'Loaded'``, ``'Loading'``, ``'Loading elsewhere'``, ``'Failed'``...)."""
         return self.progress.state_text
@@ -106,8 +138,9 @@ class BoardRow(_w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.changed()
 
     def changed(self) -> None:
-        """Something the row shows changed: update its buttons and the board's summary."""
+        """Something the row shows changed: update its buttons, its verdict and the board's summary."""
         self.update_buttons()
+        self.show_fit()
         self.board.update_summary()
 
     def update_buttons(self) -> None:
@@ -142,6 +175,8 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.interval = interval
         self.background = Background(require_asyncio("CollectionsBoard"), self._crashed)
         self.rows: dict[str, BoardRow] = {}
+        #: The query nodes' memory, read at every refresh (unknown on Milvus Lite).
+        self.memory = ClusterMemory.unknown("not read yet")
         self.errors: list[BaseException] = []
         self.refresh_button = _w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.background.spawn(self.refresh, name="asyncload board refresh"))
@@ -151,6 +186,7 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             [
                 _w.HTML("<b>collection</b>", layout=_cell(NAME_WIDTH)),
                 _w.HTML("<b>memory</b>", layout=_cell(MEMORY_WIDTH)),
+                _w.HTML("<b>fits?</b>", layout=_cell(FIT_WIDTH)),
                 _w.HTML("<b>load state</b>"),
             ],
             layout=_w.Layout(grid_gap="0.6em", flex_flow="row nowrap"),
@@ -187,6 +223,7 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.refresh_button.disabled = True
         try:
             names = sorted(await self.client.list_collections())
+            self.memory = await self.client.query_node_memory()
             for gone in set(self.rows) - set(names):
                 row = self.rows.pop(gone)
                 row.watcher.cancel()
@@ -347,7 +384,19 @@ class CollectionsBoard(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             return
         memory = human_bytes(estimate.total_all)
         style = nowrap(MEMORY_WIDTH)
-        row.memory_label.value = f"<span title='every field, one replica' style='{style}'>{memory}</span>"
+        if estimate.exact:
+            title = "every field, one replica (" + ("sampled" if estimate.sampled_fields else "exact") + ")"
+        else:
+            memory += " *"
+            title = (
+                f"every field, one replica: * schema range {human_bytes(estimate.total_low)}.."
+                f"{human_bytes(estimate.total_high)} ({', '.join(estimate.range_fields)} not sampled: "
+                "sampling needs a loaded collection, or pass a sample)"
+            )
+        row.memory_label.value = f"<span title='{html.escape(title)}' style='{style}'>{memory}</span>"
+        # judged as if not loaded; the row shows "loaded" instead while it is (no double count)
+        row.fit = fit_verdict(dataclasses.replace(estimate, loaded=False), self.memory)
+        row.show_fit()
         if row.changes != changes or row.task is not None:
             return  # an event moved the row meanwhile (or a load through this client is followed): it is newer
         if snapshot.state is LoadState.LOADING:

@@ -21,7 +21,7 @@ import pytest
 import asyncload
 from asyncload import DataType, FieldSchema, LoadState, Progress
 from asyncload._schema import CollectionSchema, IndexInfo
-from asyncload.footprint import estimate_footprint
+from asyncload.footprint import ClusterMemory, FitVerdict, NodeMemory, estimate_footprint, fit_verdict
 from asyncload.testing import MilvusStandalone
 
 from ._data import drop_collection, make_collection
@@ -130,6 +130,53 @@ def test_selection_rules_and_totals() -> None:
     assert sel.problem() is None and sel.load_options().load_fields == ("id", "vec")
     with pytest.raises(ValueError, match="skip_dynamic"):
         sel.select("$meta")
+
+
+def _memory(total: int, used: int = 0) -> ClusterMemory:
+    return ClusterMemory((NodeMemory("querynode", 1, "127.0.0.1", total, used),), True)
+
+
+def test_selection_interval_and_peak_totals_match_the_estimator() -> None:
+    schema, index = _schema(), IndexInfo("vec", "vec", "FLAT", "L2")
+    sel = _selection()
+    assert sel.range_fields() == ("title", "$meta"), "not sampled: schema ranges"
+    title = next(f for f in sel.fields if f.name == "title")
+    assert title.is_range and title.basis == "schema range" and title.low_bytes < title.bytes < title.high_bytes
+    for fields, skip, replicas in [(None, False, 1), (["id", "vec", "score"], True, 2), (["id", "vec"], False, 3)]:
+        if fields is not None:
+            sel.set_fields(fields)
+        sel.skip_dynamic, sel.replicas = skip, replicas
+        fp = estimate_footprint(
+            schema,
+            rows=10_000,
+            indexes=[index],
+            load_fields=fields,
+            skip_load_dynamic_field=skip,
+            replica_number=replicas,
+        )
+        assert sel.total_bytes() == fp.total_selected
+        assert sel.total_range() == (fp.total_low, fp.total_high)
+        # the estimator rounds the overhead's peak share up once for all replicas: a byte a replica
+        assert 0 <= sel.peak_bytes() - fp.peak_bytes < replicas
+        low, high = sel.peak_range()
+        assert 0 <= low - fp.peak_low_bytes < replicas and 0 <= high - fp.peak_high_bytes < replicas
+        assert sel.range_fields() == fp.range_fields
+        for memory in (_memory(10**8), _memory(fp.peak_bytes * 2), _memory(10**12), ClusterMemory.unknown("Lite")):
+            assert sel.fit(memory).verdict is fit_verdict(fp, memory).verdict, (fields, replicas, memory)
+    sel.skip_dynamic = True
+    assert sel.range_fields() == () and sel.total_range()[0] == sel.total_range()[1], "id, vec without $meta: exact"
+
+
+def test_selection_fit_turns_as_the_selection_grows() -> None:
+    sel = _selection()
+    sel.set_fields(["id", "vec"])
+    sel.skip_dynamic = True
+    small = sel.peak_bytes()
+    memory = _memory(int(small * 1.5 / 0.9))  # room for this selection, not for 2 replicas of it
+    assert sel.fit(memory).verdict is FitVerdict.FITS
+    sel.replicas = 2
+    assert sel.fit(memory).verdict is FitVerdict.DOES_NOT_FIT, "2 replicas on one query node"
+    assert sel.fit(ClusterMemory.unknown("GetMetrics unimplemented")).verdict is FitVerdict.UNKNOWN
 
 
 def test_selection_needs_a_one_replica_estimate() -> None:
@@ -245,6 +292,60 @@ async def test_panel_checkbox_rules_and_live_totals(lite: str) -> None:
         panel.checkboxes["vec"].value = True
         assert not panel.load_button.disabled and panel.message_label.value == ""
         assert "Not loaded" in repr(panel)
+
+
+async def test_panel_shows_schema_ranges_and_the_fit_verdict_unknown_on_lite(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        panel = await widgets.LoadPanel.create(client, "books")
+        fp = await client.footprint_estimate("books")
+        title = fp.field("title")
+        assert title.is_range, "not loaded: nothing to sample"
+        human = asyncload.footprint.human_bytes
+        cost = panel.cost_labels["title"].value
+        assert f"{human(title.low_bytes)} \u2013 {human(title.high_bytes)}" in cost
+        assert "schema range" in cost and "sampling needs a loaded collection" in cost
+        assert f"{human(fp.total_low)} \u2013 {human(fp.total_high)}" in panel.total_label.value
+        assert "schema range: title, $meta not sampled" in panel.total_label.value
+        vec = panel.cost_labels["vec"].value
+        assert "\u2013" not in vec and human(fp.field("vec").bytes) in vec, "fixed width: one number"
+        assert not panel.memory.known and panel.fit_text == "unknown"
+        assert "fits? unknown" in panel.fit_label.value and "GetMetrics unimplemented" in panel.fit_label.value
+        assert "#c62828" not in panel.fit_label.value
+
+        # the verdict is computed locally from the memory read at create: no RPC a click
+        metrics = client.statistics().rpcs.get("GetMetrics", 0)
+        panel.checkboxes["title"].value = False
+        panel.skip_dynamic.value = True
+        assert "\u2013" not in panel.total_label.value, "no range field selected: one number"
+        assert human(panel.selection.total_bytes()) in panel.total_label.value
+        # a fake small free memory: this selection fits one replica, not three
+        peak = panel.selection.peak_bytes()
+        panel.memory = ClusterMemory((NodeMemory("querynode", 1, "", int(peak * 1.5 / 0.9), 0),) * 2, True)
+        panel.replicas.value = 2
+        assert panel.fit_text == "fits" and "#c62828" not in panel.fit_label.value
+        panel.replicas.value = 3
+        assert panel.fit_text == "does not fit" and panel.fit.verdict is FitVerdict.DOES_NOT_FIT
+        assert "#c62828" in panel.fit_label.value, "red when the selection will not fit"
+        assert "free" in panel.fit_label.value
+        panel.replicas.value = 1
+        assert panel.fit_text == "fits"
+        assert client.statistics().rpcs.get("GetMetrics", 0) == metrics
+        panel.close()
+
+
+async def test_board_marks_schema_ranges_and_shows_the_verdict(lite: str) -> None:
+    async with asyncload.connect(lite) as client:
+        board = await widgets.CollectionsBoard.create(client)
+        books = board.rows["books"]
+        assert " *" in books.memory_label.value and "schema range" in books.memory_label.value
+        assert books.fit_text == "unknown" and "unknown" in books.fit_label.value
+        task = await client.load_collection("papers")
+        await task
+        await board.settled()
+        assert board.rows["papers"].fit_text == "loaded" and "loaded" in board.rows["papers"].fit_label.value
+        await board.refresh()
+        assert board.rows["papers"].fit_text == "loaded"
+        board.close()
 
 
 async def test_panel_load_and_release_by_clicking(lite: str) -> None:
@@ -614,6 +715,20 @@ async def test_panel_bar_moves_through_the_load_to_100(remote: asyncload.AsyncCl
     assert (panel.state_text, panel.progress.bar.bar_style) == ("Loaded", "success")
     assert await remote.get_load_state("wslow") is LoadState.LOADED
     assert panel.progress.renders <= 2 * (anyio.current_time() - started) / 0.05 + 10, "renders are throttled"
+
+
+@pytest.mark.standalone
+async def test_panel_reads_the_real_query_node_memory_and_judges_the_selection(remote: asyncload.AsyncClient) -> None:
+    panel = await widgets.LoadPanel.create(remote, "wsmall")
+    memory = await remote.query_node_memory()
+    assert panel.memory.known and len(panel.memory.nodes) == len(memory.nodes) == 1
+    assert panel.memory.total_bytes == memory.total_bytes > 0
+    fit = await remote.footprint_fit(await remote.footprint_estimate("wsmall"))
+    assert panel.fit_text == fit.verdict.value == "fits", fit.reason
+    assert "fits? fits" in panel.fit_label.value and "free" in panel.fit_label.value
+    panel.replicas.value = 2
+    assert panel.fit_text == "does not fit" and "#c62828" in panel.fit_label.value, "2 replicas, 1 query node"
+    panel.close()
 
 
 @pytest.mark.standalone

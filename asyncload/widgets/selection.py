@@ -170,7 +170,9 @@ class Selection:
         return low * replicas, high * replicas
 
     def peak_bytes(self) -> int:
-        """The selection's peak while loading (what must fit while the load runs), times the replicas."""
+        """The selection's peak while loading (what must fit while the load runs), times the replicas
+        (the estimator rounds the overhead's share up once for all replicas: this may be a byte a
+        replica above its ``peak_bytes``)."""
         chosen = sum(f.peak_bytes for f in self.fields if self.selected(f.name))
         return (chosen + self.overhead_peak_bytes) * max(self.replicas, 1)
 

@@ -524,3 +524,58 @@ def test_demo_on_a_standalone(tmp_path: Path, milvus_standalone: MilvusStandalon
     assert [(p["name"], p["state"]) for p in doc["partitions"]] == [("fiction", "LOADED"), ("science", "NOT_LOAD")]
     assert doc["released"] == "NOT_LOAD" and doc["rpcs"]["LoadPartitions"] == 1
     assert list(tmp_path.iterdir()) == [], "the demo's server data is removed"
+
+
+def test_footprint_of_a_loaded_collection_on_lite_says_its_measured_memory_is_unknown(tmp_path: Path) -> None:
+    """Milvus Lite lives in the CLI's own process (a load ends with it): the same view in-process."""
+    import io
+
+    import anyio
+    from milvus_lite.server_manager import server_manager_instance
+
+    import asyncload
+    from asyncload.cli.output import Output
+    from asyncload.cli.views import show_footprint
+
+    path = str(tmp_path / "lite.db")
+    make_collection(server_manager_instance.start_and_get_uri(path), None, "films", rows=300, dim=8, dynamic=False)
+
+    async def main() -> tuple[Any, Any, Any]:
+        async with asyncload.connect(path) as client:
+            await (await client.load_collection("films"))
+            fp = await client.footprint_estimate("films")
+            return fp, await client.footprint_fit(fp), await client.footprint("films")
+
+    try:
+        fp, fit, df = anyio.run(main)
+    finally:
+        server_manager_instance.release_server(path)
+    assert fp.loaded and fp.measured_bytes is None and fit.verdict.value == "loaded"
+    assert df.attrs["measured_bytes"] is None and df.attrs["measured"].startswith("unknown")
+    assert df.attrs["fit"]["verdict"] == "loaded", "no double count: its memory is in what the nodes use"
+    buffer = io.StringIO()
+    show_footprint(Output(stdout=buffer, stderr=io.StringIO()), fp, fit=fit, assumptions=False)
+    text = buffer.getvalue()
+    assert re.search(r"measured \(loaded\)\s+\?\s+unknown: the server does not implement GetQuerySegmentInfo", text)
+    assert re.search(r"fits\?\s+loaded\s+loaded already", text)
+
+
+@pytest.mark.standalone
+def test_standalone_footprint_of_a_loaded_collection_says_2_3_5_answers_0(standalone: dict[str, str]) -> None:
+    result = run("load", "cli_big", "--fields", "id,vec", "--timeout", "120", env=standalone)
+    assert result.returncode == 0, result.stderr
+    try:
+        shown = run("footprint", "cli_big", env=standalone)
+        assert shown.returncode == 0, shown.stderr
+        assert re.search(
+            r"measured \(loaded\)\s+\?\s+the server does not report loaded memory \(Milvus 2\.3\.5 answers 0\)",
+            shown.stdout,
+        ), shown.stdout
+        assert re.search(r"fits\?\s+loaded\s+loaded already", shown.stdout)
+        doc = run_json("footprint", "cli_big", env=standalone)
+        assert doc["loaded"] is True and doc["measured_bytes"] is None and doc["fit"]["verdict"] == "loaded"
+        assert "answers 0" in doc["measured"]
+    finally:
+        run("release", "cli_big", env=standalone)
+    shown = run("footprint", "cli_big", env=standalone)
+    assert "measured (loaded)" not in shown.stdout and not re.search(r"fits\?\s+loaded", shown.stdout)

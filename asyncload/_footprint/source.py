@@ -130,8 +130,10 @@ async def measured_memory(api: MilvusAPI, collection: str) -> tuple[int | None, 
         sizes = await api.query_segment_memory(collection)
     except UnsupportedOperationError:
         return None, MEMORY_UNKNOWN
-    except ServerError as exc:  # e.g. released meanwhile
-        return None, f"unknown: GetQuerySegmentInfo failed ({exc.reason or exc})"
+    except (ServerError, TransportError) as exc:  # e.g. released meanwhile
+        return None, f"unknown: GetQuerySegmentInfo failed ({exc})"
+    if not sizes:
+        return None, "unknown: the server lists no loaded sealed segment (empty, or only growing data)"
     total = sum(sizes)
     if total <= 0:
         return None, MEMORY_NOT_REPORTED

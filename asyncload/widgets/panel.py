@@ -371,9 +371,8 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             if row.is_range:
                 low, high = sel.field_range(row.name)
                 title = f"{_RANGE_NOTE}; typical {human_bytes(sel.field_bytes(row.name))}"
-                self.cost_labels[row.name].value = (
-                    f"<span style='{style}' title='{html.escape(title)}'>{_interval(low, high)} <sup>*</sup></span>"
-                )
+                shown = f"{_interval(low, high)} <sup>*</sup>"
+                self.cost_labels[row.name].value = f"<span style='{style}' title='{html.escape(title)}'>{shown}</span>"
             else:
                 self.cost_labels[row.name].value = (
                     f"<span style='{style}' title='{html.escape(row.basis)}'>"

@@ -115,3 +115,31 @@ def test_frame_attrs_carry_memory_and_verdict() -> None:
     assert df.attrs["memory"]["known"] is True
     assert df.attrs["memory"]["nodes"][0]["name"] == "querynode1"
     assert df.attrs["memory"]["free_bytes"] == memory.free_bytes
+
+
+def test_a_loaded_collection_is_not_judged_again_its_memory_is_in_use() -> None:
+    import dataclasses
+
+    fp = dataclasses.replace(footprint(), loaded=True)
+    fit = fit_verdict(fp, nodes(0.1))  # would not fit if judged again: counted twice
+    assert fit.verdict is FitVerdict.LOADED and fit.verdict.value == "loaded"
+    assert "already" in fit.reason and fit.headroom_bytes is None
+    df = footprint_frame(fp, memory=nodes(0.1), fit=fit)
+    assert df.attrs["fit"]["verdict"] == "loaded" and df.attrs["loaded"] is True
+
+
+def test_judge_fit_on_plain_figures_is_fit_verdict() -> None:
+    from asyncload.footprint import judge_fit
+
+    for fp in (footprint(), footprint(replicas=2), footprint(varchar=True)):
+        for memory in (nodes(0.2), nodes(1.2), nodes(1.2, 1.2), nodes(100), ClusterMemory.unknown("Lite")):
+            plain = judge_fit(
+                memory,
+                needed=fp.peak_bytes,
+                steady=fp.total_selected,
+                peak_low=fp.peak_low_bytes,
+                peak_high=fp.peak_high_bytes,
+                range_fields=fp.range_fields,
+                replicas=fp.replica_number,
+            )
+            assert plain == fit_verdict(fp, memory)

@@ -57,6 +57,10 @@ async def test_footprint_of_a_loaded_collection_uses_real_sizes(lite: str) -> No
     assert df["share"].sum() == pytest.approx(1.0)
     assert df.attrs["selected_bytes"] == df["bytes"].sum()
     assert rpcs["Query"] == 1, "one bounded sample query, no scan"
+    assert rpcs["GetQuerySegmentInfo"] == 1, "loaded: one more RPC for the measured memory"
+    assert df.attrs["loaded"] is True and df.attrs["measured_bytes"] is None
+    assert df.attrs["measured"].startswith("unknown: the server does not implement GetQuerySegmentInfo")
+    assert df.attrs["fit"]["verdict"] == "loaded"
 
 
 async def test_selection_follows_load_fields_and_the_dynamic_flag(lite: str) -> None:
@@ -64,6 +68,8 @@ async def test_selection_follows_load_fields_and_the_dynamic_flag(lite: str) -> 
         everything = await client.footprint("books")
         partial = await client.footprint("books", load_fields=["id", "vec"], skip_load_dynamic_field=True)
         with_meta = await client.footprint("books", load_fields=["id", "vec"])
+        assert "GetQuerySegmentInfo" not in client.statistics().rpcs, "not loaded: no measured-memory RPC"
+    assert everything.attrs["loaded"] is False and everything.attrs["measured"] == ""
     assert partial["selected"].to_dict() == {"id": True, "vec": True, "title": False, "score": False, "$meta": False}
     assert with_meta.loc["$meta", "selected"]
     assert partial.attrs["selected_bytes"] == partial.loc[["id", "vec"], "bytes"].sum()

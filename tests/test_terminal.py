@@ -60,10 +60,10 @@ def test_the_footprint_table_fits_80_columns_without_cutting_names_or_types() ->
     assert "resident" in header and "type" in header, "essential columns stay; lesser ones go"
     prose = " ".join(screen.split())
     assert "sampled sizes: title" in prose, "the totals say which sizes were sampled"
-    assert "schema defaults: sparse_embedding, categories, $meta" in prose, "and which are schema defaults"
+    assert "schema range: sparse_embedding, categories, $meta" in prose, "and which are schema ranges"
 
 
-def test_the_status_table_fits_80_columns_and_marks_schema_defaults() -> None:
+def test_the_status_table_fits_80_columns_and_marks_schema_ranges() -> None:
     listed = [
         {
             "name": "a_rather_long_collection_name_for_tests",
@@ -71,7 +71,7 @@ def test_the_status_table_fits_80_columns_and_marks_schema_defaults() -> None:
             "percent": 0,
             "rows": 12_345_678,
             "estimated_bytes": 40_000_000,
-            "estimated_from": "schema defaults",
+            "estimated_from": "schema range",
         },
         {
             "name": "books",
@@ -86,7 +86,7 @@ def test_the_status_table_fits_80_columns_and_marks_schema_defaults() -> None:
     assert "…" not in screen
     assert "a_rather_long_collection_name_for_tests" in screen and "NOT_LOAD" in screen
     assert "38.1 MiB *" in screen and "10.5 MiB *" not in screen
-    assert "* text/JSON sized from schema defaults" in screen
+    assert "* text/JSON not sampled" in screen
 
 
 def test_lesser_columns_are_dropped_first() -> None:

@@ -305,7 +305,7 @@ async def test_panel_shows_schema_ranges_and_the_fit_verdict_unknown_on_lite(lit
         assert f"{human(title.low_bytes)} \u2013 {human(title.high_bytes)}" in cost
         assert "schema range" in cost and "sampling needs a loaded collection" in cost
         assert f"{human(fp.total_low)} \u2013 {human(fp.total_high)}" in panel.total_label.value
-        assert "schema range: title, $meta not sampled" in panel.total_label.value
+        assert "schema range: title, $meta not sampled" in panel.range_label.value
         vec = panel.cost_labels["vec"].value
         assert "\u2013" not in vec and human(fp.field("vec").bytes) in vec, "fixed width: one number"
         assert not panel.memory.known and panel.fit_text == "unknown"
@@ -317,6 +317,7 @@ async def test_panel_shows_schema_ranges_and_the_fit_verdict_unknown_on_lite(lit
         panel.checkboxes["title"].value = False
         panel.skip_dynamic.value = True
         assert "\u2013" not in panel.total_label.value, "no range field selected: one number"
+        assert panel.range_label.value == ""
         assert human(panel.selection.total_bytes()) in panel.total_label.value
         # a fake small free memory: this selection fits one replica, not three
         peak = panel.selection.peak_bytes()

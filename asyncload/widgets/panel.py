@@ -63,7 +63,8 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     - ``total_label``: ``HTML``, the selection's total next to every field's (an interval when a
       selected field is a schema range); ``fit_label``: ``HTML``, beside it, the verdict against
       the query nodes' free memory (fits / tight / does not fit / unknown; "loaded" once loaded),
-      red when the selection will not fit; ``message_label``: ``HTML``, why the selection cannot be
+      red when the selection will not fit; ``range_label``: ``HTML``, below, which selected fields
+      are schema ranges (empty when none); ``message_label``: ``HTML``, why the selection cannot be
       loaded (red), else empty;
     - ``load_button`` and ``release_button``: ``Button`` (Load is disabled while the selection
       cannot be loaded, a load is followed or a release runs; Release while nothing is loaded);
@@ -146,6 +147,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.replicas.observe(self._replicas_changed, names="value")
         self.total_label = _w.HTML()
         self.fit_label = _w.HTML()
+        self.range_label = _w.HTML()
         self.message_label = _w.HTML()
         self.load_button = _w.Button(description="Load", button_style="primary", icon="play")
         self.release_button = _w.Button(description="Release", button_style="warning", icon="stop")
@@ -158,6 +160,7 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 self.fields_grid,
                 _w.HBox([self.skip_dynamic, self.replicas], layout=_w.Layout(grid_gap="2em", align_items="center")),
                 _w.HBox([self.total_label, self.fit_label], layout=_w.Layout(grid_gap="1.5em", align_items="center")),
+                self.range_label,
                 self.message_label,
                 _w.HBox([self.load_button, self.release_button]),
                 self.progress,
@@ -383,15 +386,17 @@ class LoadPanel(_w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             low, high = sel.total_range()
             shown = f"<b>{_interval(low, high)}</b>"
             note = (
-                f"; * schema range: {html.escape(', '.join(ranges))} not sampled (sampling needs a loaded "
-                "collection, or pass your own sample)"
+                f"<span style='color:#666'>* schema range: {html.escape(', '.join(ranges))} not sampled "
+                f"(sampling needs a loaded collection, or pass your own sample); "
+                f"{human_bytes(sel.total_bytes())} typical</span>"
             )
         else:
             shown, note = f"<b>{human_bytes(sel.total_bytes())}</b>", ""
+        self.range_label.value = note
         self.total_label.value = (
             f"Selected: {shown} of {human_bytes(sel.all_bytes())} for all fields"
             f" <span style='color:#666'>(per-row overhead included, x{sel.replicas} replica"
-            f"{'s' if sel.replicas != 1 else ''}{note})</span>"
+            f"{'s' if sel.replicas != 1 else ''})</span>"
         )
         self.fit = self._verdict()
         self.fit_label.value = self._fit_html(self.fit)

@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["DYNAMIC_FIELD_NAME", "CollectionSchema", "DataType", "FieldSchema", "IndexInfo", "mmap_setting"]
+__all__ = [
+    "DYNAMIC_FIELD_NAME",
+    "FIXED_WIDTH",
+    "CollectionSchema",
+    "DataType",
+    "FieldSchema",
+    "IndexInfo",
+    "mmap_setting",
+]
 
 #: Name of the reserved JSON field that holds every undeclared key of a dynamic collection.
 DYNAMIC_FIELD_NAME = "$meta"
@@ -67,6 +75,21 @@ class DataType(enum.Enum):
     def milvus_name(self) -> str:
         """The name Milvus and pymilvus print, e.g. ``FloatVector``, ``VarChar``, ``JSON``."""
         return _MILVUS_NAMES.get(self, self.name.title())
+
+
+#: Bytes a value of each fixed-width scalar type takes (also an ARRAY's element width).
+FIXED_WIDTH: Mapping[DataType, int] = MappingProxyType(
+    {
+        DataType.BOOL: 1,
+        DataType.INT8: 1,
+        DataType.INT16: 2,
+        DataType.INT32: 4,
+        DataType.INT64: 8,
+        DataType.FLOAT: 4,
+        DataType.DOUBLE: 8,
+        DataType.TIMESTAMPTZ: 8,
+    }
+)
 
 
 _MILVUS_NAMES = {

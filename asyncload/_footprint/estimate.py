@@ -27,7 +27,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema, IndexInfo, mmap_setting
+from .._schema import (
+    DYNAMIC_FIELD_NAME,
+    FIXED_WIDTH,
+    CollectionSchema,
+    DataType,
+    FieldSchema,
+    IndexInfo,
+    mmap_setting,
+)
 
 __all__ = [
     "AUTOINDEX_BINARY_NLIST",
@@ -170,16 +178,6 @@ _DISKANN_PQ_RATIO = 0.125  # pq_code_budget_gb_ratio
 _DISKANN_CACHE_RATIO = 0.1  # search_cache_budget_gb_ratio
 _DISKANN_MAX_DEGREE = 56
 
-_FIXED_WIDTH = {
-    DataType.BOOL: 1,
-    DataType.INT8: 1,
-    DataType.INT16: 2,
-    DataType.INT32: 4,
-    DataType.INT64: 8,
-    DataType.FLOAT: 4,
-    DataType.DOUBLE: 8,
-    DataType.TIMESTAMPTZ: 8,
-}
 _VECTOR_ELEMENT_BITS = {
     DataType.FLOAT_VECTOR: 32,
     DataType.FLOAT16_VECTOR: 16,
@@ -556,7 +554,7 @@ def _field_footprint(
 
 
 def _value_bytes(fs: FieldSchema, sample: Sequence[int]) -> float | None:
-    if fs.dtype in _FIXED_WIDTH or fs.dtype in _VECTOR_ELEMENT_BITS:
+    if fs.dtype in FIXED_WIDTH or fs.dtype in _VECTOR_ELEMENT_BITS:
         return None
     if sample:
         return sum(sample) / len(sample)
@@ -592,7 +590,7 @@ def _schema_range(fs: FieldSchema) -> tuple[int, int, int]:
         return 0, min(max(high // 2, 1), DEFAULT_STRING_BYTES), high
     if dtype is DataType.ARRAY:
         capacity = fs.max_capacity or MAX_ARRAY_CAPACITY
-        element = _FIXED_WIDTH.get(fs.element_type) if fs.element_type is not None else None
+        element = FIXED_WIDTH.get(fs.element_type) if fs.element_type is not None else None
         width = element if element is not None else (fs.max_length or MAX_VARCHAR_BYTES)
         high = capacity * width
         return 0, min(high, DEFAULT_VARIABLE_BYTES), high
@@ -607,8 +605,8 @@ def _raw_bytes(
     """The raw column's size for one replica (typical, low, high) and how it was found."""
     valid = rows if fs.nullable else 0  # one validity byte a row
     dtype = fs.dtype
-    if dtype in _FIXED_WIDTH:
-        size = rows * _FIXED_WIDTH[dtype] + valid
+    if dtype in FIXED_WIDTH:
+        size = rows * FIXED_WIDTH[dtype] + valid
         return size, size, size, "fixed width"
     if dtype in _VECTOR_ELEMENT_BITS:
         if not fs.dim:
@@ -757,7 +755,7 @@ def _vector_index_cost(
 def _scalar_index_cost(fs: FieldSchema, kind: str, rows: int, raw: int, notes: _Notes) -> _IndexCost:
     """Rough rules: scalar index sizes depend on the data; see docs/footprint.md."""
     if kind == "STL_SORT":
-        width = _FIXED_WIDTH.get(fs.dtype)
+        width = FIXED_WIDTH.get(fs.dtype)
         if width is None:  # STL_SORT on strings (newer Milvus): the strings + the same arrays
             return _IndexCost(kind, raw + rows * 20, 0, True)
         # sorted (value, row) pairs, each 8-byte aligned, + a 4-byte row -> position array

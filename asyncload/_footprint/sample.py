@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
+from .._schema import DYNAMIC_FIELD_NAME, FIXED_WIDTH, CollectionSchema, DataType, FieldSchema
 from ..errors import InvalidArgumentError
 
 __all__ = ["MAX_SAMPLE_ROWS", "normalize_sample", "sample_sizes"]
@@ -27,15 +27,6 @@ __all__ = ["MAX_SAMPLE_ROWS", "normalize_sample", "sample_sizes"]
 MAX_SAMPLE_ROWS = 100_000
 
 _STRING_TYPES = frozenset({DataType.VARCHAR, DataType.STRING, DataType.TEXT})
-_ELEMENT_WIDTH = {
-    DataType.BOOL: 1,
-    DataType.INT8: 1,
-    DataType.INT16: 2,
-    DataType.INT32: 4,
-    DataType.INT64: 8,
-    DataType.FLOAT: 4,
-    DataType.DOUBLE: 8,
-}
 _WHAT = (
     "sample must be a pandas DataFrame, a dict of column name -> list of values, a list of row dicts, "
     "or the path of a .parquet file"
@@ -172,7 +163,7 @@ def _value_size(fs: FieldSchema, value: Any) -> int:
         return _json_size(value)
     if fs.dtype is DataType.ARRAY:
         items = value.tolist() if callable(getattr(value, "tolist", None)) else list(value)
-        width = _ELEMENT_WIDTH.get(fs.element_type) if fs.element_type is not None else None
+        width = FIXED_WIDTH.get(fs.element_type) if fs.element_type is not None else None
         if width is not None:
             return width * len(items)
         return sum(len(str(item).encode()) for item in items)

@@ -71,16 +71,10 @@ def estimated_from(fp: Footprint) -> str:
 
 
 def _basis_lines(fp: Footprint) -> list[tuple[str, str]]:
-    """Which selected fields' sizes were sampled and which are schema ranges (the rest are exact:
-    fixed-width types)."""
+    """Which selected fields' sizes were sampled (the totals' "schema range" line names those that
+    are schema ranges; the rest are exact: fixed-width types)."""
     sampled = [f.name for f in fp.fields if f.selected and f.basis.startswith(("sampled", "your sample"))]
-    ranges = [f.name for f in fp.fields if f.selected and f.is_range]
-    lines = []
-    if sampled:
-        lines.append(("sampled sizes", ", ".join(sampled)))
-    if ranges:
-        lines.append(("schema range", f"{', '.join(ranges)} (sampled once loaded, or pass a sample)"))
-    return lines
+    return [("sampled sizes", ", ".join(sampled))] if sampled else []
 
 
 def footprint_document(fp: Footprint, fit: Fit | None = None) -> dict[str, Any]:
@@ -172,7 +166,7 @@ def show_footprint(out: Output, fp: Footprint, *, assumptions: bool = True, fit:
         (
             "selected fields",
             human_bytes(fp.selected_bytes),
-            "" if _basis_lines(fp) else "every size exact (fixed-width types)",
+            "" if _basis_lines(fp) or fp.range_fields else "every size exact (fixed-width types)",
         ),
         (
             "per-row overhead",

@@ -226,12 +226,18 @@ async def _snapshot(client: AsyncClient, name: str, partitions: Sequence[str]) -
     return None
 
 
-async def load(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> int:
-    name, parts, out = args.collection, tuple(args.partitions or ()), ctx.out
+async def _existing_target(client: AsyncClient, args: argparse.Namespace) -> tuple[str, tuple[str, ...], str]:
+    """The collection and partitions a command names, checked to exist, and their label."""
+    name, parts = args.collection, tuple(args.partitions or ())
     await require_collection(client, name)
     if parts:
         await require_partitions(client, name, parts)
-    label = target_label(name, parts)
+    return name, parts, target_label(name, parts)
+
+
+async def load(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> int:
+    name, parts, label = await _existing_target(client, args)
+    out = ctx.out
     options = LoadOptions(
         load_fields=args.fields, skip_load_dynamic_field=args.skip_dynamic, replica_number=args.replicas
     )
@@ -330,11 +336,8 @@ async def _interrupted(
 
 async def wait(client: AsyncClient, args: argparse.Namespace, ctx: Context) -> int:
     """Follow a load started elsewhere (another process, pymilvus, Attu) until loaded: ``follow_load``."""
-    name, parts, out = args.collection, tuple(args.partitions or ()), ctx.out
-    await require_collection(client, name)
-    if parts:
-        await require_partitions(client, name, parts)
-    label = target_label(name, parts)
+    name, parts, label = await _existing_target(client, args)
+    out = ctx.out
     document: dict[str, Any] = {"collection": name, "partitions": list(parts), "followed": True}
     began = anyio.current_time()
     final: Progress | None = None
